@@ -1,0 +1,60 @@
+import type { Aval, Primitive, PrimitiveParams } from './Primitive'
+import type { TypedArray } from './DType'
+import type { Program } from './Program'
+
+/**
+ * A kernel: runs one primitive on backend handles and returns a new handle.
+ * Inputs are never mutated. `avals` are the inputs' shapes and dtypes, `out` the output's.
+ */
+export type Kernel<P extends Primitive, H> = (
+  inputs: readonly H[],
+  avals: readonly Aval[],
+  params: PrimitiveParams[P],
+  out: Aval,
+) => H
+
+/** One kernel per primitive: leaving one out is a compile error. */
+export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> }
+
+/**
+ * A compiled program. `run` takes one handle per program input and per program
+ * constant (in `Program.consts` order) and returns one handle per output. An
+ * output that is itself an input or a constant is returned as that same handle.
+ * Inputs listed in `donate` (indices into `inputs`) are handed over: the
+ * executable owns them from then on (it may reuse their buffers for outputs or
+ * intermediates, and releases what it does not reuse); the caller never uses
+ * or disposes them again.
+ */
+export interface Executable<H> {
+  run(inputs: readonly H[], consts: readonly H[], donate?: readonly number[]): H[]
+  /** a short description of what was compiled (which path, how many kernels) */
+  readonly describe: string
+}
+
+/** Live memory the backend holds, for leak tests and accounting. */
+export interface MemoryInfo {
+  /** handles alive (created and not yet disposed) */
+  readonly tensors: number
+  /** bytes those handles hold */
+  readonly bytes: number
+}
+
+/**
+ * A place tensors live and primitives run. Every backend implements every
+ * primitive; `compile` is optional and receives whole traced programs (the fast path).
+ */
+export interface Backend<H = any> {
+  readonly name: string
+  /** a handle holding a copy of `data` (length = size of `aval.shape`) */
+  fromHost(data: TypedArray, aval: Aval): H
+  /** the handle's data as a new host array of the aval's dtype */
+  readSync(handle: H, aval: Aval): TypedArray
+  /** as readSync, without blocking where the backend can */
+  read(handle: H, aval: Aval): Promise<TypedArray>
+  /** releases the handle's memory; the handle is not used again */
+  dispose(handle: H, aval: Aval): void
+  readonly kernels: KernelTable<H>
+  /** whole-program compilation; absent means programs are interpreted op by op */
+  compile?(program: Program): Executable<H>
+  memory(): MemoryInfo
+}

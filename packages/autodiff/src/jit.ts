@@ -1,0 +1,174 @@
+import type { Backend, Executable, Program, Storage, Var } from '@frugal-ts/core'
+import {
+  CoreError, Tensor, Tree, concrete, currentBackend, evalProgram, keep, scope, storageOf, toBackend, withTrace,
+} from '@frugal-ts/core'
+import { JitTrace } from './internal/JitTrace'
+
+/** Options of `jit`. */
+export interface JitOptions {
+  /**
+   * Positional arguments whose tensors are donated: the compiled program may
+   * reuse their buffers, and they are disposed after the call (reading them throws).
+   */
+  readonly donate?: readonly number[]
+}
+
+/** A jitted function, with its cache counters. */
+export interface Jitted<A extends unknown[], R> {
+  (...args: A): R
+  /** how many times the function has been traced (once per new signature) */
+  readonly traceCount: number
+  /** how many signatures are cached */
+  readonly cacheSize: number
+  /** the traced program for these arguments (traced now if not cached) */
+  lower(...args: A): Program
+  /** what the backend compiled for these arguments (`describe` of its executable), or 'interpreted' */
+  describe(...args: A): string
+}
+
+interface Entry {
+  readonly program: Program
+  /** output tree with non-tensor leaves kept and tensor leaves as their output position */
+  readonly outTemplate: unknown
+  readonly executables: Map<Backend, Executable<unknown> | null>
+}
+
+/** A cache key: tree structure, tensor shapes/dtypes, and static (non-tensor) leaf values. */
+const signature = (x: unknown): string => {
+  if (x instanceof Tensor) return `T${x.dtype}[${x.shape.join(',')}]`
+  if (Array.isArray(x)) return `[${x.map(signature).join(',')}]`
+  if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype)
+    return `{${Object.keys(x)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${signature((x as Record<string, unknown>)[k])}`)
+      .join(',')}}`
+  if (typeof x === 'function') throw new CoreError('jit: a function argument cannot be part of a jitted signature; close over it instead')
+  return `${typeof x}:${String(x)}`
+}
+
+const isTraced = (args: unknown[]): boolean => Tree.leaves(args).some((l) => l instanceof Tensor && l.trace !== null)
+
+/**
+ * Traces `f` once per input signature (tree structure, shapes, dtypes, and the
+ * values of non-tensor leaves) into a `Program`, and runs it through the
+ * backend's `compile` when it has one, else interprets it op by op. A whole
+ * training step (forward, backward, optimizer update) can be jitted. Called on
+ * tracers (inside grad or another jit) it simply calls `f`.
+ * @example
+ * const step = jit((w, x) => sub(w, mul(grad(loss)(w, x), 0.1)))
+ * step(w, x); step(w, x) // traced once
+ * step.traceCount // 1
+ */
+export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOptions = {}): Jitted<A, R> => {
+  const cache = new Map<string, Entry>()
+  let traceCount = 0
+
+  const entryFor = (args: A): Entry => {
+    const key = signature(args)
+    const hit = cache.get(key)
+    if (hit) return hit
+    traceCount++
+    const entry = scope(() =>
+      withTrace(
+        (level) => new JitTrace(level),
+        (trace) => {
+          const traced = Tree.map(args, (l: unknown) => (l instanceof Tensor ? trace.input(l) : l)) as A
+          const out = f(...traced)
+          const outputs: Var[] = []
+          const outTemplate = Tree.map(out, (l: unknown) => {
+            if (!(l instanceof Tensor)) return l
+            outputs.push(trace.varOf(l))
+            return new OutputSlot(outputs.length - 1)
+          })
+          return { program: trace.program(outputs), outTemplate, executables: new Map() } satisfies Entry
+        },
+      ),
+    )
+    keep(entry.program.consts.map((c) => c.value))
+    cache.set(key, entry)
+    return entry
+  }
+
+  const run = (args: A): R => {
+    const entry = entryFor(args)
+    const inputs = Tree.leaves(args).filter((l): l is Tensor => l instanceof Tensor)
+    const backend = inputs.length > 0 ? inputs[0].backend : currentBackend()
+    const results = execute(entry, backend, inputs, donatedIndices(args))
+    return Tree.map(entry.outTemplate, (l: unknown) => (l instanceof OutputSlot ? results[l.index] : l)) as R
+  }
+
+  const donatedIndices = (args: A): number[] => {
+    if (!options.donate?.length) return []
+    const out: number[] = []
+    let k = 0
+    args.forEach((a, i) => {
+      for (const l of Tree.leaves(a)) if (l instanceof Tensor) (options.donate!.includes(i) && out.push(k), k++)
+    })
+    return out
+  }
+
+  const jitted = ((...args: A): R => (isTraced(args) ? f(...args) : run(args))) as Jitted<A, R>
+  Object.defineProperties(jitted, {
+    traceCount: { get: () => traceCount },
+    cacheSize: { get: () => cache.size },
+  })
+  Object.assign(jitted, {
+    lower: (...args: A) => entryFor(args).program,
+    describe: (...args: A) => {
+      const inputs = Tree.leaves(args).filter((l): l is Tensor => l instanceof Tensor)
+      const backend = inputs.length > 0 ? inputs[0].backend : currentBackend()
+      return executableFor(entryFor(args), backend)?.describe ?? 'interpreted'
+    },
+  })
+  return jitted
+}
+
+class OutputSlot {
+  constructor(readonly index: number) {}
+}
+
+const executableFor = (entry: Entry, backend: Backend): Executable<unknown> | null => {
+  if (!entry.executables.has(backend)) entry.executables.set(backend, backend.compile ? backend.compile(entry.program) : null)
+  return entry.executables.get(backend) ?? null
+}
+
+const execute = (entry: Entry, backend: Backend, inputs: Tensor[], donate: number[]): Tensor[] => {
+  const { program } = entry
+  const exe = executableFor(entry, backend)
+  if (!exe) {
+    const outs = evalProgram(program, inputs)
+    for (const i of donate) if (!outs.includes(inputs[i])) disposeDonated(inputs[i], true)
+    return outs
+  }
+  const consts = program.consts.map((c) => (c.value.backend === backend ? c.value : keep(toBackend(c.value, backend.name))))
+  const handles = inputs.map((t) => storageOf(t, 'jit').handle)
+  const outHandles = exe.run(
+    handles,
+    consts.map((c) => storageOf(c, 'jit').handle),
+    donate,
+  )
+  const byVar = new Map<number, Tensor>()
+  program.inputs.forEach((v, i) => byVar.set(v.id, inputs[i]))
+  program.consts.forEach((c, i) => byVar.set(c.var.id, consts[i]))
+  const returned = new Set<Tensor>()
+  const outs = program.outputs.map((v, i) => {
+    let t = byVar.get(v.id)
+    if (!t) {
+      t = concrete(backend, outHandles[i], v.aval.shape, v.aval.dtype)
+      byVar.set(v.id, t)
+    }
+    returned.add(t)
+    return t
+  })
+  for (const i of donate) if (!returned.has(inputs[i])) disposeDonated(inputs[i], false)
+  return outs
+}
+
+/** marks a donated input as consumed; the executable already owns (and released or reused) its buffer */
+const disposeDonated = (t: Tensor, release: boolean): void => {
+  const st = t.payload as Storage
+  if (st.released) return
+  if (release) st.backend.dispose(st.handle, t)
+  st.released = true
+}
+

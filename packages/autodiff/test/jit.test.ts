@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest'
+import type { Tensor } from '@frugal-ts/core'
+import { CoreError, add, currentBackend, mul, scope, showProgram, sub, sum, tanh, tensor, matmul } from '@frugal-ts/core'
+import { grad, jit, valueAndGrad } from '../src'
+import { randomTensor } from './fd'
+
+describe('jit', () => {
+  it('gives the same values as the function and traces once per signature', () => {
+    const f = (x: Tensor, y: Tensor) => add(tanh(mul(x, y)), sum(x))
+    const jf = jit(f)
+    const x = randomTensor([3, 4], 1)
+    const y = randomTensor([4], 2)
+    expect(jf(x, y).dataSync()).toEqual(f(x, y).dataSync())
+    expect(jf(randomTensor([3, 4], 3), randomTensor([4], 4)).dataSync()).toEqual(
+      f(randomTensor([3, 4], 3), randomTensor([4], 4)).dataSync(),
+    )
+    expect(jf.traceCount).toBe(1)
+    jf(randomTensor([2, 4], 1), y) // new shape, new trace
+    expect(jf.traceCount).toBe(2)
+    expect(jf.cacheSize).toBe(2)
+  })
+
+  it('static (non-tensor) leaves are part of the signature', () => {
+    const jf = jit((x: Tensor, k: number) => mul(x, k))
+    expect(jf(tensor([1, 2]), 3).toArray()).toEqual([3, 6])
+    expect(jf(tensor([1, 2]), 3).toArray()).toEqual([3, 6])
+    expect(jf(tensor([1, 2]), 4).toArray()).toEqual([4, 8])
+    expect(jf.traceCount).toBe(2)
+  })
+
+  it('a whole training step (forward, backward, update) jits and matches eager', () => {
+    const loss = (p: { w: Tensor; b: Tensor }, x: Tensor, y: Tensor) => sum(mul(sub(add(matmul(x, p.w), p.b), y), sub(add(matmul(x, p.w), p.b), y)))
+    const step = (p: { w: Tensor; b: Tensor }, x: Tensor, y: Tensor) => {
+      const [l, g] = valueAndGrad(loss)(p, x, y)
+      return { loss: l, params: { w: sub(p.w, mul(g.w, 0.01)), b: sub(p.b, mul(g.b, 0.01)) } }
+    }
+    const jstep = jit(step)
+    let pe = { w: randomTensor([5, 2], 1), b: randomTensor([2], 2) }
+    let pj = pe
+    const x = randomTensor([8, 5], 3)
+    const y = randomTensor([8, 2], 4)
+    for (let i = 0; i < 5; i++) {
+      const re = step(pe, x, y)
+      const rj = jstep(pj, x, y)
+      expect(rj.loss.item()).toBeCloseTo(re.loss.item(), 4)
+      pe = re.params
+      pj = rj.params
+    }
+    expect(jstep.traceCount).toBe(1)
+    expect(showProgram(jstep.lower(pj, x, y))).toContain('matmul')
+  })
+
+  it('grad of a jitted function and jit of grad agree', () => {
+    const f = (x: Tensor) => sum(tanh(mul(x, x)))
+    const x = randomTensor([4], 9)
+    const a = grad(jit(f))(x) as Tensor
+    const b = jit(grad(f))(x) as Tensor
+    a.dataSync().forEach((v, i) => expect(v).toBeCloseTo(b.dataSync()[i], 5))
+  })
+
+  it('donated inputs are consumed; reading them afterwards is a clear error', () => {
+    const jf = jit((x: Tensor) => mul(x, 2), { donate: [0] })
+    const x = tensor([1, 2, 3])
+    const y = jf(x)
+    expect(y.toArray()).toEqual([2, 4, 6])
+    expect(() => x.dataSync()).toThrow(/disposed/)
+  })
+
+  it('reading a traced value inside jit is a clear error', () => {
+    const jf = jit((x: Tensor) => tensor(x.item()))
+    expect(() => jf(tensor([1]))).toThrow(CoreError)
+    expect(() => jf(tensor([1]))).toThrow(/traced by jit/)
+  })
+
+  it('steady state: repeated jitted calls inside scope do not grow live memory', () => {
+    const jf = jit((x: Tensor, w: Tensor) => tanh(matmul(x, w)))
+    const x = randomTensor([16, 8], 1)
+    const w = randomTensor([8, 8], 2)
+    scope(() => jf(x, w))
+    const before = currentBackend().memory()
+    for (let i = 0; i < 50; i++) scope(() => jf(x, w).dataSync())
+    expect(currentBackend().memory()).toEqual(before)
+  })
+})

@@ -6,7 +6,7 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   // both entries share one copy of the core modules (one Tensor class, one backend registry), in cjs too
   splitting: true,
-  dts: true,
+  dts: { compilerOptions: { composite: false, emitDeclarationOnly: false } },
   sourcemap: true,
   clean: true,
   target: 'es2022',

@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { compilerOptions: { composite: false, emitDeclarationOnly: false } },
   sourcemap: true,
   clean: true,
   target: 'es2022',

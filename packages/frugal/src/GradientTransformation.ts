@@ -1,0 +1,46 @@
+import type { Tensor } from '@frugal-ts/core'
+import { Tree, add } from '@frugal-ts/core'
+
+/** Parameters, gradients and updates: a pytree (nested objects/arrays) with `Tensor` leaves. */
+export type Params = Tree.Tree<Tensor>
+
+/** What `update` returns: the transformed updates and the next state. */
+export interface UpdateResult<S> {
+  readonly updates: Params
+  readonly state: S
+}
+
+/**
+ * An optimizer as a pair of pure functions (the optax protocol): `init` builds
+ * the state from the parameters; `update` maps gradients (or the updates of a
+ * previous transformation) and the state to updates and the next state.
+ * State is a readonly pytree, so it can be checkpointed, jitted and measured.
+ *
+ * Transformations whose state must change on the host at some steps (FRUGAL's
+ * subspace refresh: an SVD or a random draw every `updateGap` steps) also
+ * implement `refresh`; `update` stays pure tensor math so it can be jitted.
+ * Called eagerly, `update` runs `refresh` itself when it is due.
+ */
+export interface GradientTransformation<S> {
+  init(params: Params): S
+  update(updates: Params, state: S, params?: Params): UpdateResult<S>
+  /**
+   * Host-side work due before this step's `update` (new subspaces, state
+   * resets), or `null` when none is due. Reads the state's step counters, so
+   * it needs concrete (not traced) state.
+   */
+  refresh?(updates: Params, state: S, params?: Params): S | null
+}
+
+/** The state of transformations that keep none. */
+export type EmptyState = Readonly<Record<string, never>>
+
+/** The one value of `EmptyState`. */
+export const emptyState: EmptyState = Object.freeze({})
+
+/**
+ * Adds updates to parameters leaf by leaf: `θ ← θ + u`.
+ * @example const next = applyUpdates(params, updates)
+ */
+export const applyUpdates = <P extends Params>(params: P, updates: Params): P =>
+  Tree.zipWith([params, updates], (p: Tensor, u: Tensor) => add(p, u)) as P

@@ -1,0 +1,180 @@
+import { Tensor } from '@frugal-ts/core'
+import { check } from './FrugalError'
+import type { EmptyState, GradientTransformation } from './GradientTransformation'
+import type { LeafSpec } from './combinators/slots'
+import { chain } from './combinators/chain'
+import type { ScalarOrSchedule } from './schedules'
+import type { ScaleByAdamOptions, ScaleByAdamState } from './transforms/adam'
+import { scaleByAdam } from './transforms/adam'
+import type { ScaleByLearningRateState } from './transforms/basic'
+import { identity, scaleByLearningRate, scaleBySign } from './transforms/basic'
+import type { Hyper } from './transforms/common'
+import type { ScaleByLionOptions, ScaleByLionState } from './transforms/lion'
+import { scaleByLion } from './transforms/lion'
+import type { TraceState } from './transforms/trace'
+import { trace } from './transforms/trace'
+import { addDecayedWeights } from './transforms/weightDecay'
+
+/** A learning rate: a positive number, a scalar tensor (from `injectHyperparams`) or a schedule of the step count. */
+export type LearningRate = ScalarOrSchedule
+
+/** Options with the learning rate inside: the one-object form every alias also accepts (what `injectHyperparams` calls). */
+export type WithLearningRate<O> = O & { readonly learningRate: LearningRate }
+
+const split = <O extends object>(a: LearningRate | WithLearningRate<O>, o: O | undefined): [LearningRate, O] =>
+  typeof a === 'object' && !(a instanceof Tensor) ? [a.learningRate, a] : [a, o ?? ({} as O)]
+
+/** Options of `sgd`. */
+export interface SgdOptions {
+  /** heavy-ball momentum in [0, 1); none when left out */
+  readonly momentum?: Hyper
+  /** Nesterov momentum (default false) */
+  readonly nesterov?: boolean
+}
+
+/** The state of `sgd` and `momentum`: `[trace or empty, learning rate]`. */
+export type SgdState = readonly [TraceState | EmptyState, ScaleByLearningRateState]
+
+/**
+ * Stochastic gradient descent, with optional (Nesterov) momentum:
+ * `chain(trace | identity, scaleByLearningRate)`.
+ * @example sgd(0.1, { momentum: 0.9 })
+ * @see optax.sgd
+ */
+export function sgd(learningRate: LearningRate, options?: SgdOptions): GradientTransformation<SgdState>
+export function sgd(options: WithLearningRate<SgdOptions>): GradientTransformation<SgdState>
+export function sgd(a: LearningRate | WithLearningRate<SgdOptions>, b?: SgdOptions): GradientTransformation<SgdState> {
+  const [lr, o] = split(a, b)
+  if (o.momentum !== undefined) check(o.momentum, 'decay', 'sgd.momentum')
+  const head = o.momentum === undefined ? identity() : trace({ decay: o.momentum, nesterov: o.nesterov }, 'sgd')
+  return chain<[GradientTransformation<TraceState | EmptyState>, GradientTransformation<ScaleByLearningRateState>]>(
+    head,
+    scaleByLearningRate(lr, true, 'sgd'),
+  )
+}
+
+/**
+ * SGD with heavy-ball momentum `m` (default 0.9): `chain(trace, scaleByLearningRate)`.
+ * @example momentum(0.01, 0.9)
+ * @see optax.sgd (with momentum)
+ */
+export function momentum(learningRate: LearningRate, m?: Hyper, options?: { readonly nesterov?: boolean }): GradientTransformation<SgdState>
+export function momentum(options: WithLearningRate<SgdOptions>): GradientTransformation<SgdState>
+export function momentum(a: LearningRate | WithLearningRate<SgdOptions>, m: Hyper = 0.9, options: { readonly nesterov?: boolean } = {}) {
+  const [lr, o] = split<SgdOptions>(a, { momentum: m, nesterov: options.nesterov })
+  check(o.momentum ?? 0.9, 'decay', 'momentum.momentum')
+  return chain(trace({ decay: o.momentum ?? 0.9, nesterov: o.nesterov }, 'momentum'), scaleByLearningRate(lr, true, 'momentum'))
+}
+
+/** Options of `adam`. */
+export type AdamOptions = Omit<ScaleByAdamOptions, 'biasCorrection'>
+
+/** The state of `adam`: `[adam moments, learning rate]`. */
+export type AdamState = readonly [ScaleByAdamState, ScaleByLearningRateState]
+
+/**
+ * Adam: `chain(scaleByAdam, scaleByLearningRate)`.
+ * @example adam(1e-3, { b2: 0.99 })
+ * @see optax.adam
+ */
+export function adam(learningRate: LearningRate, options?: AdamOptions): GradientTransformation<AdamState>
+export function adam(options: WithLearningRate<AdamOptions>): GradientTransformation<AdamState>
+export function adam(a: LearningRate | WithLearningRate<AdamOptions>, b?: AdamOptions): GradientTransformation<AdamState> {
+  const [lr, o] = split(a, b)
+  return chain(scaleByAdam(pickAdam(o), 'adam'), scaleByLearningRate(lr, true, 'adam'))
+}
+
+const pickAdam = (o: AdamOptions): ScaleByAdamOptions => ({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot })
+
+/** Options of `adamw`. */
+export interface AdamWOptions extends AdamOptions {
+  /** decoupled weight decay, non-negative (default 1e-4) */
+  readonly weightDecay?: Hyper
+  /** which leaves decay (all by default); under `injectHyperparams` list a mask function in `staticArgs` */
+  readonly mask?: LeafSpec<boolean>
+}
+
+/** The state of `adamw`: `[adam moments, weight decay, learning rate]`. */
+export type AdamWState = readonly [ScaleByAdamState, EmptyState, ScaleByLearningRateState]
+
+/**
+ * Adam with decoupled weight decay: `chain(scaleByAdam, addDecayedWeights, scaleByLearningRate)`.
+ * @example adamw(1e-3, { weightDecay: 0.01, mask: (path, w) => w.rank >= 2 })
+ * @see optax.adamw; Loshchilov & Hutter, "Decoupled Weight Decay Regularization" (2019)
+ */
+export function adamw(learningRate: LearningRate, options?: AdamWOptions): GradientTransformation<AdamWState>
+export function adamw(options: WithLearningRate<AdamWOptions>): GradientTransformation<AdamWState>
+export function adamw(a: LearningRate | WithLearningRate<AdamWOptions>, b?: AdamWOptions): GradientTransformation<AdamWState> {
+  const [lr, o] = split(a, b)
+  return chain(
+    scaleByAdam(pickAdam(o), 'adamw'),
+    addDecayedWeights(o.weightDecay ?? 1e-4, o.mask, 'adamw'),
+    scaleByLearningRate(lr, true, 'adamw'),
+  )
+}
+
+/** Options of `lion`. */
+export interface LionOptions extends ScaleByLionOptions {
+  /** decoupled weight decay, non-negative (default 1e-3) */
+  readonly weightDecay?: Hyper
+  /** which leaves decay (all by default) */
+  readonly mask?: LeafSpec<boolean>
+}
+
+/** The state of `lion`: `[lion momentum, weight decay, learning rate]`. */
+export type LionState = readonly [ScaleByLionState, EmptyState, ScaleByLearningRateState]
+
+/**
+ * Lion: `chain(scaleByLion, addDecayedWeights, scaleByLearningRate)`. Its
+ * updates are signs, so it wants a learning rate 3–10× below Adam's.
+ * @example lion(1e-4, { weightDecay: 0.1 })
+ * @see optax.lion
+ */
+export function lion(learningRate: LearningRate, options?: LionOptions): GradientTransformation<LionState>
+export function lion(options: WithLearningRate<LionOptions>): GradientTransformation<LionState>
+export function lion(a: LearningRate | WithLearningRate<LionOptions>, b?: LionOptions): GradientTransformation<LionState> {
+  const [lr, o] = split(a, b)
+  return chain(
+    scaleByLion({ b1: o.b1, b2: o.b2 }, 'lion'),
+    addDecayedWeights(o.weightDecay ?? 1e-3, o.mask, 'lion'),
+    scaleByLearningRate(lr, true, 'lion'),
+  )
+}
+
+/** The state of `signSgd`: `[empty, learning rate]`. */
+export type SignSgdState = readonly [EmptyState, ScaleByLearningRateState]
+
+/**
+ * Sign descent: `chain(scaleBySign, scaleByLearningRate)`, FRUGAL's default state-free part.
+ * @example signSgd(exponentialDecay({ init: 0.1, transitionSteps: 100, decayRate: 0.5 }))
+ * @see optax.contrib.sign_sgd (optax.scale_by_sign); Bernstein et al., "signSGD" (2018)
+ */
+export function signSgd(learningRate: LearningRate): GradientTransformation<SignSgdState>
+export function signSgd(options: WithLearningRate<object>): GradientTransformation<SignSgdState>
+export function signSgd(a: LearningRate | WithLearningRate<object>): GradientTransformation<SignSgdState> {
+  const [lr] = split(a, {})
+  return chain(scaleBySign(), scaleByLearningRate(lr, true, 'signSgd'))
+}
+
+/** Options of `signum`. */
+export interface SignumOptions {
+  /** momentum in [0, 1) (default 0.9) */
+  readonly momentum?: Hyper
+}
+
+/** The state of `signum`: `[momentum, empty, learning rate]`. */
+export type SignumState = readonly [TraceState, EmptyState, ScaleByLearningRateState]
+
+/**
+ * Signum, sign descent on the momentum: `chain(trace, scaleBySign, scaleByLearningRate)`.
+ * (`trace` sums `Σβᵏg` where Signum averages `(1−β)Σβᵏg`; the signs agree.)
+ * @example signum(1e-3, { momentum: 0.9 })
+ * @see optax.contrib.signum; Bernstein et al., "signSGD" (2018)
+ */
+export function signum(learningRate: LearningRate, options?: SignumOptions): GradientTransformation<SignumState>
+export function signum(options: WithLearningRate<SignumOptions>): GradientTransformation<SignumState>
+export function signum(a: LearningRate | WithLearningRate<SignumOptions>, b?: SignumOptions): GradientTransformation<SignumState> {
+  const [lr, o] = split(a, b)
+  check(o.momentum ?? 0.9, 'decay', 'signum.momentum')
+  return chain(trace({ decay: o.momentum ?? 0.9 }, 'signum'), scaleBySign(), scaleByLearningRate(lr, true, 'signum'))
+}

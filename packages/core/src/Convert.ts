@@ -16,3 +16,6 @@ export const toBackend = (x: Tensor, name: string): Tensor => {
 
 /** True when `x` is a concrete tensor or a tracer (of any transformation). */
 export const isTensor = (x: unknown): x is Tensor => x instanceof Tensor
+
+/** True when `x` is a concrete tensor (holds data on a backend), false for tracers inside grad/jvp/jit. */
+export const isConcrete = (x: Tensor): boolean => x.trace === null

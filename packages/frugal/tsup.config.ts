@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/node.ts'],
+  splitting: true,
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { composite: false, emitDeclarationOnly: false } },
   sourcemap: true,

@@ -1,0 +1,147 @@
+import { FrugalError } from '../FrugalError'
+import type { GradientTransformation } from '../GradientTransformation'
+import type { BlockOrder } from '../projectors/blocks'
+import { blocks } from '../projectors/blocks'
+import type { CoordinateMode } from '../projectors/coordinates'
+import { coordinates } from '../projectors/coordinates'
+import type { Projector } from '../projectors/Projector'
+import type { SvdSide, SvdType } from '../projectors/svd'
+import { svdProjector } from '../projectors/svd'
+import type { ScalarOrSchedule } from '../schedules'
+import type { ScaleByAdamOptions, ScaleByAdamState } from '../transforms/adam'
+import { scaleByAdam } from '../transforms/adam'
+import type { ProjectableRule } from './projectable'
+import type { Density, UpdateGap } from './schedules'
+import type { FrugalTransformation, StateFree } from './split'
+import { frugalSplit } from './split'
+
+/**
+ * A projector by name (`blocks`, `svd`, or a coordinate mode), or a projector value.
+ * @example frugal({ learningRate: 1e-3, projector: 'randk' })
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export type ProjectorChoice = 'blocks' | 'svd' | CoordinateMode | Projector<any>
+
+/**
+ * Options of the `frugal`, `galore` and `badam` presets.
+ * @example frugal({ learningRate: 1e-3, density: 0.25, updateGap: 200, weightDecay: 0.1 })
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export interface FrugalOptions extends ScaleByAdamOptions {
+  /** η: a positive number, a scalar tensor or a schedule */
+  readonly learningRate: ScalarOrSchedule
+  /** ρ (default 0.25) */
+  readonly density?: Density
+  /** T (default 200) */
+  readonly updateGap?: UpdateGap
+  /** decoupled weight decay λ (default 0) */
+  readonly weightDecay?: number
+  /** the state-free part (`frugal`: default `signSgd`) */
+  readonly stateFree?: StateFree
+  /** default 1 (`galore`: 0.25) */
+  readonly projectedScale?: number
+  /** default 1 */
+  readonly stateFreeScale?: number
+  /** default true (`galore`: false) */
+  readonly resetOnRefresh?: boolean
+  /** `frugal`: default `blocks` */
+  readonly projector?: ProjectorChoice
+  /** order of the blocks projector (`frugal`: default `random`; `badam`: `descending`) */
+  readonly blockOrder?: BlockOrder
+  /** side of the svd projector (default `std`) */
+  readonly svdSide?: SvdSide
+  /** type of the svd projector (default `svd`) */
+  readonly svdType?: SvdType
+  /** which leaves are split (default `defaultProjectable`) */
+  readonly projectable?: ProjectableRule
+  /** seed of random subspace choices (default 0) */
+  readonly seed?: number
+  /** the stateful part (default `scaleByAdam` with b1, b2, eps, epsRoot) */
+  readonly stateful?: GradientTransformation<any>
+}
+
+const projectorOf = (o: FrugalOptions, fallback: ProjectorChoice, at: string): Projector<any> => {
+  const p = o.projector ?? fallback
+  if (typeof p === 'object' && p !== null) return p
+  switch (p) {
+    case 'blocks':
+      return blocks({ order: o.blockOrder ?? 'random' })
+    case 'svd':
+      return svdProjector({ side: o.svdSide, type: o.svdType })
+    case 'randk':
+    case 'rows':
+    case 'columns':
+      return coordinates({ mode: p })
+    default:
+      throw new FrugalError(`projector must be 'blocks', 'svd', 'randk', 'rows', 'columns' or a Projector, got ${JSON.stringify(p)} (at ${at}.projector)`)
+  }
+}
+
+const build = (o: FrugalOptions, defaults: Partial<FrugalOptions> & { projector: ProjectorChoice }, at: string) => {
+  if (!o || typeof o !== 'object') throw new FrugalError(`options must be an object with a learningRate, got ${typeof o} (at ${at})`)
+  const m = { ...defaults, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as FrugalOptions
+  const { b1, b2, eps, epsRoot } = m
+  const adamOptions: ScaleByAdamOptions = Object.fromEntries(
+    Object.entries({ b1, b2, eps, epsRoot }).filter(([, v]) => v !== undefined),
+  )
+  return frugalSplit(
+    {
+      learningRate: m.learningRate,
+      stateful: m.stateful ?? scaleByAdam(adamOptions, at),
+      projector: projectorOf(m, defaults.projector, at),
+      stateFree: m.stateFree,
+      density: m.density,
+      updateGap: m.updateGap,
+      resetOnRefresh: m.resetOnRefresh,
+      projectedScale: m.projectedScale,
+      stateFreeScale: m.stateFreeScale,
+      weightDecay: m.weightDecay,
+      projectable: m.projectable,
+      seed: m.seed,
+    },
+    at,
+  )
+}
+
+/**
+ * The state of a preset with its default Adam: per-leaf `ScaleByAdamState`s and the projector's states.
+ * @example const opt: FrugalAdamTransformation = frugal({ learningRate: 1e-3 })
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export type FrugalAdamTransformation = FrugalTransformation<ScaleByAdamState, unknown>
+
+/**
+ * FRUGAL with the paper's defaults: AdamW on the subspace (ρ = 0.25 of the
+ * projectable leaves, chosen as random blocks, refreshed every T = 200 steps
+ * with the Adam state reset) and signSGD on the rest; embeddings, norms and
+ * the head get AdamW. ρ = 1 is AdamW; ρ = 0 is signSGD on projectable leaves.
+ * @param options learning rate and any `FrugalOptions`
+ * @returns a `FrugalTransformation` (use `applyUpdates` with its updates)
+ * @throws FrugalError naming the bad option, e.g. `density must be in [0, 1], got 1.5 (at frugal.density)`
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL, §4 and Algorithm 1)
+ * @example
+ * const opt = frugal({ learningRate: 1e-3, weightDecay: 0.1 })
+ * let state = opt.init(params)
+ * const { updates, state: next } = opt.update(grads, state, params)
+ */
+export const frugal = (options: FrugalOptions): FrugalAdamTransformation => build(options, { projector: 'blocks' }, 'frugal')
+
+/**
+ * GaLore as a configuration of the FRUGAL combinator: Adam in the span of the
+ * top singular vectors (svd projector, rank round(ρ·dim)), no state-free part,
+ * moments kept across refreshes (`resetOnRefresh: false`), `projectedScale` 0.25.
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL, baselines); GaLore, arXiv 2403.03507
+ * @example const opt = galore({ learningRate: 1e-2, density: 0.25, updateGap: 200 })
+ */
+export const galore = (options: FrugalOptions): FrugalAdamTransformation =>
+  build(options, { projector: 'svd', stateFree: 'none', resetOnRefresh: false, projectedScale: 0.25 }, 'galore')
+
+/**
+ * BAdam as a configuration of the FRUGAL combinator: Adam on round(ρ·L) of
+ * the L projectable leaves at a time, switched in descending order every T
+ * steps; inactive leaves are frozen (no state-free part) but for weight decay.
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL, baselines); BAdam, arXiv 2404.02827
+ * @example const opt = badam({ learningRate: 1e-3, density: 0.25, updateGap: 100 })
+ */
+export const badam = (options: FrugalOptions): FrugalAdamTransformation =>
+  build(options, { projector: 'blocks', blockOrder: 'descending', stateFree: 'none' }, 'badam')

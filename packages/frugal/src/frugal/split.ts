@@ -1,0 +1,187 @@
+import type { Tensor } from '@frugal-ts/core'
+import { Tree, add, mul, neg } from '@frugal-ts/core'
+import { FrugalError, check, checkLearningRate } from '../FrugalError'
+import type { EmptyState, GradientTransformation, Params } from '../GradientTransformation'
+import { emptyState } from '../GradientTransformation'
+import type { Projector } from '../projectors/Projector'
+import { residualOf } from '../projectors/Projector'
+import type { ScalarOrSchedule } from '../schedules'
+import { asSchedule } from '../schedules'
+import { identity, scaleBySign } from '../transforms/basic'
+import { requireParams, safeIncrement } from '../transforms/common'
+import type { ProjectableRule } from './projectable'
+import { projectablePredicate } from './projectable'
+import type { SplitConfig } from './refresh'
+import { initState, isConcrete, refreshState } from './refresh'
+import type { Density, UpdateGap } from './schedules'
+import { checkSchedules } from './schedules'
+import type { FrugalState, LeafState } from './state'
+import { isProjected, leafStates, withLeaves } from './state'
+
+/**
+ * The state-free part applied to the residual: `signSgd` its sign (FRUGAL's
+ * default), `sgd` the residual itself, `none` nothing (GaLore, BAdam), or any
+ * transformation that keeps no state.
+ * @example frugal({ learningRate: 1e-3, stateFree: 'sgd', stateFreeScale: 0.1 })
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export type StateFree = 'signSgd' | 'sgd' | 'none' | GradientTransformation<EmptyState>
+
+/**
+ * Options of `frugalSplit`.
+ * @example frugalSplit({ learningRate: 1e-3, stateful: scaleByLion(), projector: coordinates(), stateFree: 'signSgd' })
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export interface FrugalSplitOptions<S, PS> {
+  /** η: a positive number, a scalar tensor or a schedule of the step count */
+  readonly learningRate: ScalarOrSchedule
+  /**
+   * The stateful part, as a direction without learning rate or sign flip
+   * (`scaleByAdam()`, `scaleByLion()`, `trace(...)`): it runs per leaf, on the
+   * low-dimensional gradient of projectable leaves and on the full gradient of the others.
+   */
+  readonly stateful: GradientTransformation<S>
+  /** how projectable leaves are split: `blocks()`, `coordinates()`, `svdProjector()` */
+  readonly projector: Projector<PS>
+  /** default `signSgd` */
+  readonly stateFree?: StateFree
+  /** ρ ∈ [0, 1] or a schedule of it (default 0.25) */
+  readonly density?: Density
+  /** T: steps between refreshes, a positive integer or a `GapSchedule` (default 200) */
+  readonly updateGap?: UpdateGap
+  /** reset a leaf's stateful state (step counter included) at each refresh (default true) */
+  readonly resetOnRefresh?: boolean
+  /** multiplies η for the projectable leaves' updates, state-free part included (default 1) */
+  readonly projectedScale?: number
+  /** multiplies the state-free part further (default 1; the paper uses 0.1 for fine-tuning) */
+  readonly stateFreeScale?: number
+  /** λ of the decoupled weight decay θ ← θ(1 − ηλ), on every leaf (default 0) */
+  readonly weightDecay?: number
+  /** which leaves are split (default `defaultProjectable`) */
+  readonly projectable?: ProjectableRule
+  /** seed of the PRNG key of random subspace choices (default 0) */
+  readonly seed?: number
+}
+
+/**
+ * A FRUGAL transformation: the protocol, with its state type and a `refresh` that is always present.
+ * @example const fresh = opt.refresh(grads, state, params) ?? state
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export interface FrugalTransformation<S, PS> extends GradientTransformation<FrugalState<S, PS>> {
+  refresh(updates: Params, state: FrugalState<S, PS>, params?: Params): FrugalState<S, PS> | null
+}
+
+const stateFreeOf = (sf: StateFree, at: string): GradientTransformation<EmptyState> | null => {
+  if (sf === 'none') return null
+  if (sf === 'signSgd') return scaleBySign()
+  if (sf === 'sgd') return identity()
+  if (sf && typeof sf === 'object' && typeof sf.update === 'function') return sf
+  throw new FrugalError(`stateFree must be 'signSgd', 'sgd', 'none' or a GradientTransformation, got ${JSON.stringify(sf)} (at ${at}.stateFree)`)
+}
+
+/**
+ * FRUGAL's gradient splitting as a combinator. For every leaf θ with gradient
+ * g (η the learning rate at this step, λ the weight decay):
+ * 1. θ ← θ(1 − ηλ) on every leaf;
+ * 2. leaves that are not projectable get `−η·stateful(g)`;
+ * 3. a projectable leaf with projector P gets
+ *    `−η·projectedScale·(P.up(stateful(P.down(g))) + stateFreeScale·stateFree(g − P.up(P.down(g))))`,
+ *    and a leaf whose subspace is empty (inactive block, ρ = 0) gets the state-free part on all of g.
+ *
+ * Subspaces are (re)chosen before steps 1, T+1, 2T+1, … (T = `updateGap`) by
+ * `refresh`, on the host: it reads the state's step count, runs SVDs or draws
+ * random subspaces, and resets the stateful state of each projectable leaf
+ * (when `resetOnRefresh`: zeros, step counter 0, so bias correction restarts).
+ * Called eagerly, `update` runs `refresh` itself when it is due, so
+ * `update` alone is the whole optimizer. Under `jit`, call `refresh` eagerly
+ * first and pass its state (when not null) to the jitted `update`, which then
+ * is pure tensor math:
+ * `const fresh = opt.refresh(g, state, params) ?? state; jitted(g, fresh, params)`.
+ * @param options see `FrugalSplitOptions`
+ * @returns a transformation whose updates are added to the parameters (`applyUpdates`)
+ * @throws FrugalError naming the option for a density outside [0, 1], an update gap that is not a positive integer, and other bad options
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL, Algorithm 1)
+ * @example
+ * const opt = frugalSplit({ learningRate: 1e-3, stateful: scaleByAdam(), projector: blocks(), density: 0.25 })
+ * let state = opt.init(params)
+ * const { updates, state: next } = opt.update(grads, state, params)
+ * params = applyUpdates(params, updates)
+ */
+export const frugalSplit = <S, PS>(
+  options: FrugalSplitOptions<S, PS>,
+  at = 'frugal',
+): FrugalTransformation<S, PS> => {
+  const {
+    learningRate, stateful, projector, stateFree = 'signSgd', density = 0.25, updateGap = 200, resetOnRefresh = true,
+    projectedScale = 1, stateFreeScale = 1, weightDecay = 0, projectable, seed = 0,
+  } = options
+  checkLearningRate(learningRate, `${at}.learningRate`)
+  checkSchedules(density, updateGap, at)
+  check(projectedScale, 'finite', `${at}.projectedScale`)
+  check(stateFreeScale, 'finite', `${at}.stateFreeScale`)
+  check(weightDecay, 'nonNegative', `${at}.weightDecay`)
+  check(seed, 'finite', `${at}.seed`)
+  if (!Number.isSafeInteger(seed)) throw new FrugalError(`seed must be a safe integer, got ${seed} (at ${at}.seed)`)
+  if (typeof resetOnRefresh !== 'boolean') throw new FrugalError(`resetOnRefresh must be a boolean, got ${typeof resetOnRefresh} (at ${at}.resetOnRefresh)`)
+  if (!stateful || typeof stateful.init !== 'function' || typeof stateful.update !== 'function')
+    throw new FrugalError(`stateful must be a GradientTransformation, got ${typeof stateful} (at ${at}.stateful)`)
+  if (!projector || typeof projector.down !== 'function')
+    throw new FrugalError(`projector must be a Projector (blocks(), coordinates(), svdProjector()), got ${typeof projector} (at ${at}.projector)`)
+  const free = stateFreeOf(stateFree, at)
+  const lr = asSchedule(learningRate)
+  const config: SplitConfig<S, PS> = {
+    at, stateful, projector, density, updateGap, resetOnRefresh, seed, isProjectable: projectablePredicate(projectable, `${at}.projectable`),
+  }
+
+  /** The pure step: no host reads, so it can be traced by jit. */
+  const step = (grads: Params, state: FrugalState<S, PS>, params?: Params) => {
+    const eta = lr(state.count)
+    const decay = weightDecay > 0 ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
+    const projectedRate = projectedScale === 1 ? eta : mul(eta, projectedScale)
+    const states = leafStates(state, grads, `${at}.update`)
+    const gs = Tree.leaves(grads) as Tensor[]
+    const updates: Tensor[] = []
+    const next = states.map((ls, j): LeafState<S, PS> => {
+      const g = gs[j]
+      let u: Tensor
+      let out: LeafState<S, PS>
+      if (!isProjected(ls)) {
+        const r = stateful.update(g, ls.inner)
+        u = neg(mul(r.updates as Tensor, eta))
+        out = { inner: r.state }
+      } else if (ls.projector === null || ls.inner === null) {
+        u = free ? neg(mul(freeOf(g), mul(projectedRate, stateFreeScale))) : mul(g, 0)
+        out = ls
+      } else {
+        const low = projector.down(g, ls.projector)
+        const r = stateful.update(low, ls.inner)
+        let dir = projector.up(r.updates as Tensor, ls.projector, g.shape)
+        const residual = free ? residualOf(projector, g, low, ls.projector) : null
+        if (residual !== null) dir = add(dir, stateFreeScale === 1 ? freeOf(residual) : mul(freeOf(residual), stateFreeScale))
+        u = neg(mul(dir, projectedRate))
+        out = { projector: ls.projector, inner: r.state }
+      }
+      updates.push(decay ? add(u, mul(decay[j], neg(mul(eta, weightDecay)))) : u)
+      return out
+    })
+    const nextState: FrugalState<S, PS> = { ...state, count: safeIncrement(state.count), leaves: withLeaves(grads, next) }
+    return { updates: Tree.unflatten(Tree.structure(grads), updates) as Params, state: nextState }
+  }
+
+  const freeOf = (r: Tensor): Tensor => free!.update(r, emptyState).updates as Tensor
+
+  const refresh = (grads: Params, state: FrugalState<S, PS>): FrugalState<S, PS> | null => {
+    if (!isConcrete(state))
+      throw new FrugalError(
+        `refresh reads the step count on the host and cannot run on traced state (at ${at}.refresh); call it outside jit, then pass its state to the jitted update`,
+      )
+    return refreshState(config, grads, state)
+  }
+
+  return {
+    init: (params) => initState(config, params),
+    refresh: (grads, state) => refresh(grads, state),
+    update: (grads, state, params) => step(grads, isConcrete(state) ? (refresh(grads, state) ?? state) : state, params),
+  }
+}

@@ -1,0 +1,100 @@
+import type { Tensor } from '@frugal-ts/core'
+import { Key } from '@frugal-ts/core'
+import { FrugalError } from '../FrugalError'
+import type { Projector, ProjectorContext } from './Projector'
+import { roundedCount } from './Projector'
+
+/**
+ * The order in which blocks (projectable leaves, in canonical tree order)
+ * become active: `ascending` cycles through windows of k consecutive leaves
+ * from the first, `descending` from the last, `mirror` pairs leaves from both
+ * ends (first, last, second, second-to-last, …), `random` draws k leaves
+ * afresh each period.
+ * @example frugal({ learningRate: 1e-3, blockOrder: 'descending' })
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export type BlockOrder = 'random' | 'ascending' | 'descending' | 'mirror'
+
+/**
+ * Options of `blocks`.
+ * @example blocks({ order: 'mirror' })
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export interface BlocksOptions {
+  /** default `random` */
+  readonly order?: BlockOrder
+}
+
+/**
+ * The state of an active block: nothing (the stateful optimizer sees the whole leaf).
+ * @example blocks().init(w, ctx) // {} when active, null when not
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ */
+export type BlockState = Readonly<Record<string, never>>
+
+const orders: readonly BlockOrder[] = ['random', 'ascending', 'descending', 'mirror']
+
+const sequence = (order: Exclude<BlockOrder, 'random'>, total: number): number[] => {
+  const up = Array.from({ length: total }, (_, i) => i)
+  if (order === 'ascending') return up
+  if (order === 'descending') return up.reverse()
+  return up.map((i) => (i % 2 === 0 ? i / 2 : total - 1 - (i - 1) / 2))
+}
+
+/**
+ * The indices of the active blocks in a period: k = round(ρ·total) of them.
+ * Deterministic orders slide a window of k over their sequence, starting at
+ * `period·k` (mod total); `random` takes the first k of a permutation drawn
+ * with the period's key.
+ * @param order the block order
+ * @param period how many refreshes came before
+ * @param total the number of blocks (projectable leaves)
+ * @param density ρ
+ * @param periodKey the period's key (used by `random`)
+ * @returns the active indices, ascending
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL §3, blockwise selection); BAdam, arXiv 2404.02827
+ * @example activeBlocks('ascending', 1, 4, 0.5, Key.key(0)) // [2, 3]
+ * @example activeBlocks('descending', 0, 4, 0.5, Key.key(0)) // [2, 3]
+ */
+export const activeBlocks = (order: BlockOrder, period: number, total: number, density: number, periodKey: Key.Key): number[] => {
+  const k = roundedCount(density, total)
+  if (k === 0) return []
+  if (order === 'random') return Array.from(Key.permutation(periodKey, total).dataSync().subarray(0, k)).sort((a, b) => a - b)
+  const seq = sequence(order, total)
+  const start = (period * k) % total
+  return Array.from({ length: k }, (_, j) => seq[(start + j) % total]).sort((a, b) => a - b)
+}
+
+const ACTIVE: BlockState = Object.freeze({})
+
+/**
+ * Block projection (BAdam-style): in each period round(ρ·L) of the L
+ * projectable leaves are active and get the stateful optimizer on their whole
+ * gradient; the others are inactive (state `null`): they get only the
+ * state-free update and hold no stateful state at all. `down` and `up` are
+ * the identity and the residual of an active block is zero.
+ * @param options order (default `random`)
+ * @returns a projector whose state is `{}` for active leaves and `null` for inactive ones
+ * @throws FrugalError for an unknown order
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL §3, blockwise selection); BAdam, arXiv 2404.02827
+ * @example
+ * const p = blocks({ order: 'descending' })
+ * p.init(w, { ...standaloneContext(0.5), index: 3, total: 4 }) // {} (active: the last two of four)
+ */
+export const blocks = (options: BlocksOptions = {}): Projector<BlockState> => {
+  const { order = 'random' } = options
+  if (!orders.includes(order))
+    throw new FrugalError(`order must be one of ${orders.join(', ')}, got ${JSON.stringify(order)} (at blocks.order)`)
+  const choose = (ctx: ProjectorContext): BlockState | null =>
+    activeBlocks(order, ctx.period, ctx.total, ctx.density, ctx.periodKey).includes(ctx.index) ? ACTIVE : null
+  return {
+    name: 'blocks',
+    validate: () => undefined,
+    init: (_param, ctx) => choose(ctx),
+    refresh: (_grad, _previous, ctx) => choose(ctx),
+    lowShape: (shape) => shape,
+    down: (g: Tensor) => g,
+    up: (low: Tensor) => low,
+    residual: () => null,
+  }
+}

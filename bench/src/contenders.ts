@@ -1,0 +1,114 @@
+/**
+ * Loading the libraries under comparison. Each loader is async and throws with
+ * a readable reason when the library cannot run here, so a script can print a
+ * skipped row instead of crashing.
+ */
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
+
+const require = createRequire(import.meta.url)
+
+/** The `@tensorflow/tfjs` namespace (the full package: tfjs-core alone registers no gradients). */
+export type Tf = typeof import('@tensorflow/tfjs')
+/** The `@jax-js/jax` namespace. */
+export type Jax = typeof import('@jax-js/jax')
+/** Our two packages. */
+export interface Ours {
+  readonly core: typeof import('@frugal-ts/core')
+  readonly ad: typeof import('@frugal-ts/autodiff')
+}
+
+let tfPromise: Promise<Tf> | undefined
+let wasmLoaded: Promise<void> | undefined
+
+const quietTfNodeHint = (): (() => void) => {
+  // tfjs prints a hint to install tfjs-node when it detects Node; it is not relevant to a pure-JS comparison
+  const warn = console.warn
+  const log = console.log
+  const drop = (f: (...a: unknown[]) => void) => (...a: unknown[]) => {
+    if (typeof a[0] === 'string' && (a[0].includes('tfjs-node') || a[0].includes('Hi there'))) return
+    f(...a)
+  }
+  console.warn = drop(warn)
+  console.log = drop(log)
+  return () => {
+    console.warn = warn
+    console.log = log
+  }
+}
+
+/** Imports `@tensorflow/tfjs` once. */
+export const loadTf = (): Promise<Tf> =>
+  (tfPromise ??= (async () => {
+    const restore = quietTfNodeHint()
+    try {
+      const tf = (await import('@tensorflow/tfjs')) as Tf & { default?: Tf }
+      return (tf.default ?? tf) as Tf
+    } finally {
+      setTimeout(restore, 0)
+    }
+  })())
+
+/**
+ * Makes tfjs's global backend `name`: `'cpu'` (tfjs-backend-cpu, plain JS) or
+ * `'wasm'` (tfjs-backend-wasm, its .wasm binaries loaded from the package's dist folder).
+ */
+export const useTfBackend = async (name: 'cpu' | 'wasm'): Promise<Tf> => {
+  const tf = await loadTf()
+  if (name === 'wasm') {
+    wasmLoaded ??= (async () => {
+      const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm') & {
+        default?: typeof import('@tensorflow/tfjs-backend-wasm')
+      }
+      const dist = `${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`
+      ;(wasm.default ?? wasm).setWasmPaths(dist)
+    })()
+    await wasmLoaded
+  }
+  const ok = await tf.setBackend(name)
+  if (!ok) throw new Error(`tf.setBackend('${name}') failed`)
+  await tf.ready()
+  if (tf.getBackend() !== name) throw new Error(`tfjs backend is '${tf.getBackend()}', wanted '${name}'`)
+  return tf
+}
+
+let jaxPromise: Promise<Jax> | undefined
+
+/** Imports `@jax-js/jax` and starts its wasm device (Node 20 needs an explicit `init('wasm')`). */
+export const loadJax = (): Promise<Jax> =>
+  (jaxPromise ??= (async () => {
+    const jax = await import('@jax-js/jax')
+    const devices = await jax.init('wasm')
+    if (!devices.includes('wasm')) throw new Error(`jax-js init('wasm') gave devices [${devices.join(', ')}]`)
+    jax.defaultDevice('wasm')
+    return jax
+  })())
+
+let oursPromise: Promise<Ours> | undefined
+
+/** Imports `@frugal-ts/core` and `@frugal-ts/autodiff` (from source) and selects the pure-TS `cpu` backend. */
+export const loadOurs = (): Promise<Ours> =>
+  (oursPromise ??= (async () => {
+    const core = await import('@frugal-ts/core')
+    const ad = await import('@frugal-ts/autodiff')
+    core.setBackend('cpu')
+    return { core, ad }
+  })())
+
+/** Float32 values uniform in [-scale, scale) from a small seeded generator (mulberry32), so every contender gets the same data. */
+export const randomFloats = (n: number, seed: number, scale = 1): Float32Array => {
+  let s = seed >>> 0
+  const out = new Float32Array(n)
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale
+  }
+  return out
+}
+
+/** Int32 labels in [0, classes) from the same generator. */
+export const randomLabels = (n: number, classes: number, seed: number): Int32Array =>
+  Int32Array.from(randomFloats(n, seed), (x) => Math.min(classes - 1, Math.floor(((x + 1) / 2) * classes)))

@@ -1,6 +1,6 @@
-import type { Backend, Executable, Program, Storage, Var } from '@frugal-ts/core'
+import type { Backend, Executable, Program, Var } from '@frugal-ts/core'
 import {
-  CoreError, Tensor, Tree, concrete, currentBackend, evalProgram, keep, scope, storageOf, toBackend, withTrace,
+  CoreError, Tensor, Tree, concrete, currentBackend, dispose, evalProgram, keep, scope, storageOf, toBackend, withTrace,
 } from '@frugal-ts/core'
 import { JitTrace } from './internal/JitTrace'
 
@@ -137,7 +137,7 @@ const execute = (entry: Entry, backend: Backend, inputs: Tensor[], donate: numbe
   const exe = executableFor(entry, backend)
   if (!exe) {
     const outs = evalProgram(program, inputs)
-    for (const i of donate) if (!outs.includes(inputs[i])) disposeDonated(inputs[i], true)
+    for (const i of donate) if (!outs.includes(inputs[i])) disposeDonated(inputs[i])
     return outs
   }
   const consts = program.consts.map((c) => (c.value.backend === backend ? c.value : keep(toBackend(c.value, backend.name))))
@@ -160,15 +160,10 @@ const execute = (entry: Entry, backend: Backend, inputs: Tensor[], donate: numbe
     returned.add(t)
     return t
   })
-  for (const i of donate) if (!returned.has(inputs[i])) disposeDonated(inputs[i], false)
+  for (const i of donate) if (!returned.has(inputs[i])) disposeDonated(inputs[i])
   return outs
 }
 
-/** marks a donated input as consumed; the executable already owns (and released or reused) its buffer */
-const disposeDonated = (t: Tensor, release: boolean): void => {
-  const st = t.payload as Storage
-  if (st.released) return
-  if (release) st.backend.dispose(st.handle, t)
-  st.released = true
-}
+/** releases a donated input's handle (the backend keeps any buffer an output took over) */
+const disposeDonated = (t: Tensor): void => dispose(t)
 

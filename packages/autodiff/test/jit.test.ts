@@ -82,3 +82,15 @@ describe('jit', () => {
     expect(currentBackend().memory()).toEqual(before)
   })
 })
+
+describe('jit donation keeps memory flat', () => {
+  it('1,000 donated steps leave the live handle count and bytes unchanged', () => {
+    const step = jit((w: Tensor, x: Tensor) => sub(w, mul(tanh(matmul(x, w)), 0.01)), { donate: [0] })
+    const x = randomTensor([8, 8], 1)
+    let w = scope(() => step(randomTensor([8, 8], 2), x))
+    const before = currentBackend().memory()
+    for (let i = 0; i < 1000; i++) w = scope(() => step(w, x))
+    expect(currentBackend().memory()).toEqual(before)
+    expect(w.dataSync().every(Number.isFinite)).toBe(true)
+  })
+})

@@ -21,9 +21,10 @@ export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> }
  * constant (in `Program.consts` order) and returns one handle per output. An
  * output that is itself an input or a constant is returned as that same handle.
  * Inputs listed in `donate` (indices into `inputs`) are handed over: the
- * executable owns them from then on (it may reuse their buffers for outputs or
- * intermediates, and releases what it does not reuse); the caller never uses
- * or disposes them again.
+ * executable may reuse their buffers for outputs or intermediates. The caller
+ * never reads them again but still calls `dispose` on each donated handle
+ * (that is not also returned as an output); a backend whose output took over a
+ * donated buffer makes that `dispose` release only the handle, not the buffer.
  */
 export interface Executable<H> {
   run(inputs: readonly H[], consts: readonly H[], donate?: readonly number[]): H[]

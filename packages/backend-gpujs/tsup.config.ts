@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'es2022',
+  // import.meta.url (used to locate gpu.js's optional 'gl' module for error messages) in the CJS build
+  shims: true,
 })

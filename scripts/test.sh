@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `pnpm test`: type-check every package, then run every test. Under no display,
+# the run goes through xvfb-run when it is installed, so gpu.js's headless-gl
+# mode is tested for real (its tests skip, saying why, where neither exists).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tsc -b
+if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null 2>&1; then
+  exec xvfb-run -a vitest run "$@"
+fi
+exec vitest run "$@"

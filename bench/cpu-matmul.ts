@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/cpu-matmul.ts
  */
-import { cpu } from '../packages/core/src/internal/cpu/backend'
+import { cpu } from '@frugal-ts/core'
 import type { Aval } from '../packages/core/src/Primitive'
 
 const backend = cpu()

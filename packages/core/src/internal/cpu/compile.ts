@@ -176,7 +176,7 @@ const forget = (m: Materialized, runners: readonly Runner[], nExternal: number) 
 }
 
 /** The donated input indices that are safe to reuse: in range, and not shared with another input or a const. */
-const usableDonations = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[]): number[] => {
+export const usableDonations = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[]): number[] => {
   if (donate.length === 0) return donate as number[]
   const ok: number[] = []
   for (const d of donate) {

@@ -1,0 +1,471 @@
+/**
+ * The WebAssembly SIMD path of the cpu backend (`cpu({ wasm: true })`,
+ * registered here as `cpu-wasm`) against the machine's limits and the
+ * libraries people would otherwise use, every contender in this process:
+ *
+ * 1. one Adam step over 10 M float32 parameters (10 × 1000×1000): ours
+ *    (`jit` of the `adam` alias + `applyUpdates`, state and params donated)
+ *    on `cpu-wasm` with 1 and 2 threads (and with `exactFusion: false`, and
+ *    with tensors in JS arrays copied in and out per step, as without
+ *    SharedArrayBuffer) and on the JS `cpu` path, a plain fused Float32Array loop, a
+ *    hand-written SIMD loop assembled instruction by instruction right here
+ *    (the memory-bandwidth floor), tf.train.adam on tfjs-wasm, and the same
+ *    math under jax-js `jit`;
+ * 2. matmul 512² (ours wasm on 1 and 2 threads, ours JS, tfjs-wasm, jax-js jit);
+ * 3. an MLP 784-256-10, batch 64, loss and gradients: ours
+ *    `jit(valueAndGrad)` (wasm on 1 and 2 threads, JS) against jax-js
+ *    `jit(valueAndGrad)`.
+ *
+ * Targets are judged on the single-thread rows (the floor, tfjs-wasm and
+ * jax-js run on one thread here); the 2-thread rows show what the worker
+ * split gives on this machine (little when other processes load the cores).
+ *
+ * Contenders of a table are timed interleaved (one call each per round), so
+ * load from other processes falls on all of them alike; medians and minima
+ * are printed, and the target lines use medians.
+ *
+ * Run: node --import tsx --conditions=source bench/wasm.ts   (BENCH_ONLY=adam|matmul|mlp to run one table)
+ */
+import { cpus, loadavg } from 'node:os'
+import type { Tensor } from '@frugal-ts/core'
+import { cpu } from '@frugal-ts/core'
+import { Code, O, V, moduleBytes } from '../packages/core/src/internal/wasm/emit'
+import { loadJax, loadOurs, randomFloats, randomLabels, useTfBackend } from './src/contenders'
+import type { Row, Timing } from './src/table'
+import { fmt, printTable, ratioOf } from './src/table'
+
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean)
+const wanted = (t: string) => ONLY.length === 0 || ONLY.includes(t)
+
+/** A contender ready to run: `step` finishes its work before returning. */
+interface Contender {
+  step(): void
+  output?(): Float32Array
+  dispose(): void
+  /** a line about what ran (e.g. the compiled program) */
+  note?(): string
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+/**
+ * Builds every contender, warms each up, then times `rounds` rounds in which
+ * each contender runs once (in rotating order), and returns one row each.
+ */
+const interleaved = async (makers: readonly (readonly [string, () => Contender | Promise<Contender>])[], rounds: number, warmup = 3): Promise<Row[]> => {
+  const live: { name: string; c: Contender; samples: number[]; output?: Float32Array }[] = []
+  const rows = new Map<string, Row>()
+  for (const [name, make] of makers) {
+    try {
+      const c = await make()
+      for (let i = 0; i < warmup; i++) c.step()
+      live.push({ name, c, samples: [], output: c.output?.() })
+    } catch (e) {
+      rows.set(name, { name, result: { skipped: (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160) } })
+    }
+  }
+  for (let r = 0; r < rounds; r++)
+    for (let j = 0; j < live.length; j++) {
+      const x = live[(j + r) % live.length]
+      const t0 = performance.now()
+      x.c.step()
+      x.samples.push(performance.now() - t0)
+    }
+  for (const x of live) {
+    const timing: Timing = { median: median(x.samples), min: Math.min(...x.samples), runs: x.samples.length }
+    rows.set(x.name, { name: x.name, result: timing, output: x.output })
+    const note = x.c.note?.()
+    if (note) console.log(`  ${x.name}: ${note}`)
+    x.c.dispose()
+  }
+  return makers.map(([name]) => rows.get(name)!)
+}
+
+const verdict = (ok: boolean | undefined) => (ok === undefined ? 'NOT MEASURED' : ok ? 'PASS' : 'FAIL')
+const targets: string[] = []
+const target = (line: string, ok: boolean | undefined) => targets.push(`${verdict(ok)}  ${line}`)
+
+// ------------------------------------------------------------------ setup
+
+const ours = await loadOurs()
+const { core, ad } = ours
+core.registerBackend('cpu-wasm', () => cpu({ wasm: true }))
+core.registerBackend('cpu-wasm-1t', () => cpu({ wasm: true, threads: 1 }))
+core.registerBackend('cpu-wasm-1t-inexact', () => cpu({ wasm: true, threads: 1, exactFusion: false }))
+core.registerBackend('cpu-wasm-1t-copy', () => cpu({ wasm: true, threads: 1, resident: false }))
+const wasmBackend = core.getBackend('cpu-wasm') as ReturnType<typeof cpu>
+console.log(
+  `Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ` +
+    `load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}\ncpu-wasm: ${wasmBackend.path}\n` +
+    `cpu-wasm-1t: ${(core.getBackend('cpu-wasm-1t') as ReturnType<typeof cpu>).path}`,
+)
+
+// ------------------------------------------------------------------ Adam
+
+const [ROWS, COLS, LEAVES] = [1000, 1000, 10]
+const SIZE = ROWS * COLS
+const TOTAL = SIZE * LEAVES
+const [LR, B1, B2, EPS] = [1e-3, 0.9, 0.999, 1e-8]
+const hostParams = Array.from({ length: LEAVES }, (_, i) => randomFloats(SIZE, 101 + i))
+const hostGrads = [0, 1].map((k) => Array.from({ length: LEAVES }, (_, i) => randomFloats(SIZE, 1001 + 100 * k + i, 0.01)))
+
+const plainAdam = (): Contender => {
+  const p = hostParams.map((a) => a.slice())
+  const m = p.map(() => new Float32Array(SIZE))
+  const v = p.map(() => new Float32Array(SIZE))
+  let t = 0
+  return {
+    step: () => {
+      t++
+      const g = hostGrads[(t - 1) & 1]
+      const s1 = 1 / (1 - B1 ** t)
+      const s2 = 1 / (1 - B2 ** t)
+      for (let j = 0; j < LEAVES; j++) {
+        const [pj, mj, vj, gj] = [p[j], m[j], v[j], g[j]]
+        for (let i = 0; i < SIZE; i++) {
+          const gi = gj[i]
+          const mi = B1 * mj[i] + (1 - B1) * gi
+          const vi = B2 * vj[i] + (1 - B2) * gi * gi
+          mj[i] = mi
+          vj[i] = vi
+          pj[i] -= (LR * (mi * s1)) / (Math.sqrt(vi * s2) + EPS)
+        }
+      }
+    },
+    output: () => p[0].slice(),
+    dispose: () => {},
+  }
+}
+
+
+/**
+ * The floor: Adam over `leaves` arrays of `size` floats, one pass per leaf
+ * reading p, m, v, g and writing p, m, v, four lanes per iteration, in its
+ * own (non-shared) memory. Assembled by hand, instruction by instruction.
+ */
+const adamFloor = (size: number, leaves: number, h: { lr: number; b1: number; b2: number; eps: number }) => {
+  const c = new Code(['i32', 'i32', 'i32', 'i32', 'i32', 'f32', 'f32'])
+  const [p, m, v, g, n, s1, s2] = [0, 1, 2, 3, 4, 5, 6]
+  const i = c.local('i32')
+  const [gv, mv, vv, S1, S2, b1, a1, b2, a2, lr, eps] = Array.from({ length: 11 }, () => c.local('v128'))
+  c.get(s1).v(V.f32x4Splat).set(S1).get(s2).v(V.f32x4Splat).set(S2)
+  for (const [r, x] of [[b1, h.b1], [a1, 1 - h.b1], [b2, h.b2], [a2, 1 - h.b2], [lr, h.lr], [eps, h.eps]] as const) c.f32x4(x).set(r)
+  c.i32(0).set(i)
+  c.forUp(i, n, 16, () => {
+    c.get(g).get(i).op(O.i32Add).vmem(V.load).set(gv)
+    c.get(m).get(i).op(O.i32Add).vmem(V.load).get(b1).v(V.f32x4Mul).get(gv).get(a1).v(V.f32x4Mul).v(V.f32x4Add).set(mv)
+    c.get(v).get(i).op(O.i32Add).vmem(V.load).get(b2).v(V.f32x4Mul).get(gv).get(gv).v(V.f32x4Mul).get(a2).v(V.f32x4Mul).v(V.f32x4Add).set(vv)
+    c.get(m).get(i).op(O.i32Add).get(mv).vmem(V.store)
+    c.get(v).get(i).op(O.i32Add).get(vv).vmem(V.store)
+    c.get(p).get(i).op(O.i32Add)
+    c.get(p).get(i).op(O.i32Add).vmem(V.load)
+    c.get(lr).get(mv).get(S1).v(V.f32x4Mul).v(V.f32x4Mul)
+    c.get(vv).get(S2).v(V.f32x4Mul).v(V.f32x4Sqrt).get(eps).v(V.f32x4Add).v(V.f32x4Div)
+    c.v(V.f32x4Sub).vmem(V.store)
+  })
+  const bytes = size * 4
+  const pages = Math.ceil((5 * leaves * bytes + 65536) / 65536)
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages })
+  const module = new WebAssembly.Module(moduleBytes([{ name: 'adam', code: c }], { min: pages, max: pages, shared: false }))
+  const run = new WebAssembly.Instance(module, { env: { memory } }).exports.adam as (...a: number[]) => void
+  const at = (k: number) => 65536 + k * bytes // p: 0..L-1, m: L.., v: 2L.., g0: 3L.., g1: 4L..
+  const f32 = (k: number) => new Float32Array(memory.buffer, at(k), size)
+  return {
+    load: (params: readonly Float32Array[], grads: readonly (readonly Float32Array[])[]) => {
+      params.forEach((a, j) => f32(j).set(a))
+      grads.forEach((set, s) => set.forEach((a, j) => f32((3 + s) * leaves + j).set(a)))
+    },
+    step: (t: number, set: number) => {
+      const [c1, c2] = [1 / (1 - h.b1 ** t), 1 / (1 - h.b2 ** t)]
+      for (let j = 0; j < leaves; j++) run(at(j), at(leaves + j), at(2 * leaves + j), at((3 + set) * leaves + j), bytes, c1, c2)
+    },
+    param: (j: number) => f32(j).slice(),
+    free: () => {},
+  }
+}
+
+const floorAdam = (): Contender => {
+  const f = adamFloor(SIZE, LEAVES, { lr: LR, b1: B1, b2: B2, eps: EPS })
+  f.load(hostParams, hostGrads)
+  let t = 0
+  return { step: () => f.step(++t, (t - 1) & 1), output: () => f.param(0), dispose: () => f.free() }
+}
+
+const oursAdam = (backend: string) => async (): Promise<Contender> => {
+  const fr = await import('@frugal-ts/frugal')
+  const { dispose, fromArray, withBackend } = core
+  type Params = Tensor[]
+  const made = withBackend(backend, () => ({
+    params: hostParams.map((a) => fromArray(a, [ROWS, COLS])) as Params,
+    grads: hostGrads.map((set) => set.map((a) => fromArray(a, [ROWS, COLS])) as Params),
+  }))
+  let params = made.params
+  const tx = fr.adam(LR, { b1: B1, b2: B2, eps: EPS })
+  let state: unknown = withBackend(backend, () => tx.init(params))
+  const jitted = ad.jit(
+    (g: Params, s: unknown, p: Params) => {
+      const r = tx.update(g, s as never, p)
+      return { params: fr.applyUpdates(p, r.updates) as Params, state: r.state }
+    },
+    { donate: [1, 2] },
+  )
+  let k = 0
+  return {
+    step: () => {
+      const out = jitted(made.grads[k++ & 1], state, params)
+      params = out.params
+      state = out.state
+    },
+    output: () => Float32Array.from(params[0].dataSync() as Float32Array),
+    note: () => jitted.describe(made.grads[0], state, params),
+    dispose: () => dispose([params, state, made.grads]),
+  }
+}
+
+const tfAdam = async (): Promise<Contender> => {
+  const tf = await useTfBackend('wasm')
+  const vars = hostParams.map((a, i) => tf.variable(tf.tensor2d(a, [ROWS, COLS]), true, `bench-wasm/adam/${i}`))
+  const grads = hostGrads.map((set) => set.map((a, i) => ({ name: `bench-wasm/adam/${i}`, tensor: tf.tensor2d(a, [ROWS, COLS]) })))
+  const opt = tf.train.adam(LR, B1, B2, EPS)
+  let k = 0
+  return {
+    step: () => {
+      opt.applyGradients(grads[k++ & 1])
+      tf.tidy(() => tf.slice(vars[LEAVES - 1], [ROWS - 1, COLS - 1], [1, 1]).dataSync())
+    },
+    output: () => Float32Array.from(vars[0].dataSync() as Float32Array),
+    dispose: () => {
+      opt.dispose()
+      tf.dispose([...vars, ...grads.flatMap((g) => g.map((x) => x.tensor))])
+    },
+  }
+}
+
+const jaxAdam = async (): Promise<Contender> => {
+  const jax = await loadJax()
+  const np = jax.numpy
+  type A = ReturnType<typeof np.array>
+  let p: A[] = hostParams.map((a) => np.array(a))
+  let m: A[] = p.map(() => np.zeros([SIZE]))
+  let v: A[] = p.map(() => np.zeros([SIZE]))
+  const grads = hostGrads.map((set) => set.map((a) => np.array(a)))
+  // arrays are reference-counted and ops consume their arguments: `.ref` where a value is used twice
+  const update = jax.jit((p: A, m: A, v: A, g: A, s1: A, s2: A) => {
+    const m2 = m.mul(B1).add(g.ref.mul(1 - B1))
+    const v2 = v.mul(B2).add(g.ref.mul(g).mul(1 - B2))
+    const u = m2.ref.mul(s1).div(np.sqrt(v2.ref.mul(s2)).add(EPS)).mul(LR)
+    return [p.sub(u), m2, v2]
+  })
+  let t = 0
+  return {
+    step: () => {
+      t++
+      const g = grads[(t - 1) & 1]
+      const s1 = np.array([1 / (1 - B1 ** t)])
+      const s2 = np.array([1 / (1 - B2 ** t)])
+      for (let j = 0; j < LEAVES; j++) {
+        const [pj, mj, vj] = update(p[j], m[j], v[j], g[j].ref, s1.ref, s2.ref) as A[]
+        p[j] = pj
+        m[j] = mj
+        v[j] = vj
+      }
+      s1.dispose()
+      s2.dispose()
+      p[LEAVES - 1].ref.slice([SIZE - 1]).dataSync()
+    },
+    output: () => Float32Array.from(p[0].ref.dataSync() as Float32Array),
+    dispose: () => jax.tree.dispose([p, m, v, grads]),
+  }
+}
+
+if (wanted('adam')) {
+  console.log(`\nAdam, ${TOTAL / 1e6} M params (${LEAVES} × ${ROWS}×${COLS}); building contenders…`)
+  const FLOOR = 'SIMD floor (hand-written wasm, 1 thread)'
+  const OURS = 'ours: jit(adam) cpu-wasm, 1 thread'
+  const OURS2 = 'ours: jit(adam) cpu-wasm, 2 threads'
+  const rows = await interleaved(
+    [
+      [FLOOR, floorAdam],
+      [OURS, oursAdam('cpu-wasm-1t')],
+      [OURS2, oursAdam('cpu-wasm')],
+      ['ours: cpu-wasm, 1 thread, exactFusion off', oursAdam('cpu-wasm-1t-inexact')],
+      ['ours: cpu-wasm, 1 thread, copying in/out', oursAdam('cpu-wasm-1t-copy')],
+      ['ours: jit(adam) cpu (JS compile)', oursAdam('cpu')],
+      ['plain fused JS loop', plainAdam],
+      ['tf.train.adam tfjs-wasm', tfAdam],
+      ['jax-js jit (same math)', jaxAdam],
+    ],
+    15,
+  )
+  const perSecond = { header: 'params/s', value: (t: Timing) => `${fmt(TOTAL / (t.median / 1000) / 1e6)} M` }
+  printTable(`One Adam step, ${TOTAL / 1e6} M params (ms; check: first leaf after 3 steps)`, rows, { baseline: FLOOR, ratio: 'time', columns: [perSecond] })
+  const floorRatio = ratioOf(rows, OURS, { baseline: FLOOR, ratio: 'time' })
+  const floorRatio2 = ratioOf(rows, OURS2, { baseline: FLOOR, ratio: 'time' })
+  const jaxRatio = ratioOf(rows, 'jax-js jit (same math)', { baseline: OURS, ratio: 'time' })
+  target(`Adam 10 M: ours wasm (1 thread) ≤ 1.5× the SIMD floor: ${floorRatio === undefined ? '-' : `${fmt(floorRatio)}×`} (2 threads: ${floorRatio2 === undefined ? '-' : `${fmt(floorRatio2)}×`})`, floorRatio === undefined ? undefined : floorRatio <= 1.5)
+  target(`Adam 10 M: ours wasm (1 thread) ≥ 3× faster than jax-js: ${jaxRatio === undefined ? '-' : `${fmt(jaxRatio)}×`}`, jaxRatio === undefined ? undefined : jaxRatio >= 3)
+}
+
+// ------------------------------------------------------------------ matmul 512²
+
+const N = 512
+const mmA = randomFloats(N * N, 1)
+const mmB = randomFloats(N * N, 2)
+
+const oursMatmul = (backend: string) => (): Contender => {
+  const { fromArray, matmul, scope, dispose, withBackend } = core
+  const [A, B] = withBackend(backend, () => [fromArray(mmA, [N, N]), fromArray(mmB, [N, N])])
+  const mm = ad.jit((x: Tensor, y: Tensor) => matmul(x, y))
+  let out: Float32Array | undefined
+  return {
+    step: () => scope(() => void (out = mm(A, B).dataSync() as Float32Array)),
+    output: () => out!.slice(),
+    note: () => mm.describe(A, B),
+    dispose: () => dispose([A, B]),
+  }
+}
+
+const tfMatmul = async (): Promise<Contender> => {
+  const tf = await useTfBackend('wasm')
+  const [A, B] = [tf.tensor2d(mmA, [N, N]), tf.tensor2d(mmB, [N, N])]
+  let out: Float32Array | undefined
+  return {
+    step: () => tf.tidy(() => void (out = tf.matMul(A, B).dataSync() as Float32Array)),
+    output: () => out!.slice(),
+    dispose: () => tf.dispose([A, B]),
+  }
+}
+
+const jaxMatmul = async (): Promise<Contender> => {
+  const jax = await loadJax()
+  const np = jax.numpy
+  const [A, B] = [np.array(mmA).reshape([N, N]), np.array(mmB).reshape([N, N])]
+  const mm = jax.jit((x: typeof A, y: typeof A) => np.matmul(x, y))
+  let out: Float32Array | undefined
+  return {
+    step: () => void (out = mm(A.ref, B.ref).dataSync() as Float32Array),
+    output: () => out!.slice(),
+    dispose: () => (A.dispose(), B.dispose(), mm.dispose()),
+  }
+}
+
+if (wanted('matmul')) {
+  console.log(`\nmatmul ${N}²`)
+  const OURS = 'ours: jit(matmul) cpu-wasm, 1 thread'
+  const rows = await interleaved(
+    [
+      [OURS, oursMatmul('cpu-wasm-1t')],
+      ['ours: jit(matmul) cpu-wasm, 2 threads', oursMatmul('cpu-wasm')],
+      ['ours: jit(matmul) cpu (JS)', oursMatmul('cpu')],
+      ['tfjs-wasm', tfMatmul],
+      ['jax-js jit', jaxMatmul],
+    ],
+    25,
+  )
+  const gflops = { header: 'GFLOP/s', value: (t: Timing) => fmt((2 * N ** 3) / (t.median * 1e6)) }
+  printTable(`matmul ${N}×${N} (ms, result read back)`, rows, { baseline: 'tfjs-wasm', ratio: 'speed', columns: [gflops] })
+  const vs = ratioOf(rows, OURS, { baseline: 'tfjs-wasm', ratio: 'speed' })
+  const r = rows.find((x) => x.name === OURS)?.result
+  const gf = r && 'median' in r ? (2 * N ** 3) / (r.median * 1e6) : undefined
+  target(`matmul 512²: ours wasm (1 thread) ≥ 1.0× tfjs-wasm: ${vs === undefined ? '-' : `${fmt(vs)}×`}`, vs === undefined ? undefined : vs >= 1)
+  target(`matmul 512²: ours wasm (1 thread) ≥ 10 GFLOP/s: ${gf === undefined ? '-' : fmt(gf)}`, gf === undefined ? undefined : gf >= 10)
+}
+
+// ------------------------------------------------------------------ MLP
+
+const [IN, HIDDEN, OUT, BATCH] = [784, 256, 10, 64]
+const mlp = {
+  w1: randomFloats(IN * HIDDEN, 11, Math.sqrt(6 / (IN + HIDDEN))),
+  b1: randomFloats(HIDDEN, 12, 0.1),
+  w2: randomFloats(HIDDEN * OUT, 13, Math.sqrt(6 / (HIDDEN + OUT))),
+  b2: randomFloats(OUT, 14, 0.1),
+  x: randomFloats(BATCH * IN, 15),
+  labels: randomLabels(BATCH, OUT, 16),
+}
+const flat = (parts: readonly ArrayLike<number>[]): Float32Array => {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
+  let k = 0
+  for (const p of parts) (out.set(p, k), (k += p.length))
+  return out
+}
+
+const oursMlp = (backend: string) => (): Contender => {
+  const { add, fromArray, matmul, scope, dispose, withBackend } = core
+  type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
+  const { params, x, y } = withBackend(backend, () => ({
+    params: {
+      w1: fromArray(mlp.w1, [IN, HIDDEN]),
+      b1: fromArray(mlp.b1, [HIDDEN]),
+      w2: fromArray(mlp.w2, [HIDDEN, OUT]),
+      b2: fromArray(mlp.b2, [OUT]),
+    } as Params,
+    x: fromArray(mlp.x, [BATCH, IN]),
+    y: fromArray(mlp.labels, [BATCH], 'int32'),
+  }))
+  const loss = (p: Params, x: Tensor, y: Tensor): Tensor => ad.nn.crossEntropy(add(matmul(ad.nn.relu(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)
+  const step = ad.jit(ad.valueAndGrad(loss))
+  let out: Float32Array | undefined
+  return {
+    step: () =>
+      scope(() => {
+        const [l, g] = step(params, x, y) as [Tensor, Params]
+        out = flat([l.dataSync(), g.w1.dataSync(), g.b1.dataSync(), g.w2.dataSync(), g.b2.dataSync()])
+      }),
+    output: () => out!.slice(),
+    note: () => step.describe(params, x, y),
+    dispose: () => dispose([params, x, y]),
+  }
+}
+
+const jaxMlp = async (): Promise<Contender> => {
+  const jax = await loadJax()
+  const { numpy: np, nn } = jax
+  type A = ReturnType<typeof np.array>
+  type Params = { w1: A; b1: A; w2: A; b2: A }
+  const params: Params = {
+    w1: np.array(mlp.w1).reshape([IN, HIDDEN]),
+    b1: np.array(mlp.b1),
+    w2: np.array(mlp.w2).reshape([HIDDEN, OUT]),
+    b2: np.array(mlp.b2),
+  }
+  const x = np.array(mlp.x).reshape([BATCH, IN])
+  const y = np.array(mlp.labels, { dtype: np.int32 })
+  const loss = (p: Params, x: A, y: A): A => {
+    const logits = np.matmul(nn.relu(np.matmul(x, p.w1).add(p.b1)), p.w2).add(p.b2)
+    return nn.logSoftmax(logits).mul(nn.oneHot(y, OUT)).sum(-1).mean().neg()
+  }
+  const step = jax.jit(jax.valueAndGrad(loss))
+  let out: Float32Array | undefined
+  return {
+    step: () => {
+      const [l, g] = step(jax.tree.ref(params), x.ref, y.ref) as [A, Params]
+      out = flat([l.dataSync(), g.w1.dataSync(), g.b1.dataSync(), g.w2.dataSync(), g.b2.dataSync()])
+    },
+    output: () => out!.slice(),
+    dispose: () => (jax.tree.dispose([params, x, y]), step.dispose()),
+  }
+}
+
+if (wanted('mlp')) {
+  console.log(`\nMLP ${IN}-${HIDDEN}-${OUT}, batch ${BATCH}: loss and gradients (read back)`)
+  const OURS = 'ours: jit(valueAndGrad) cpu-wasm, 1 thread'
+  const rows = await interleaved(
+    [
+      [OURS, oursMlp('cpu-wasm-1t')],
+      ['ours: jit(valueAndGrad) cpu-wasm, 2 threads', oursMlp('cpu-wasm')],
+      ['ours: jit(valueAndGrad) cpu (JS)', oursMlp('cpu')],
+      ['jax-js jit(valueAndGrad)', jaxMlp],
+    ],
+    40,
+  )
+  printTable(`MLP ${IN}-${HIDDEN}-${OUT} b${BATCH} forward+backward (ms)`, rows, { baseline: 'jax-js jit(valueAndGrad)', ratio: 'speed' })
+  const vs = ratioOf(rows, OURS, { baseline: 'jax-js jit(valueAndGrad)', ratio: 'speed' })
+  target(`MLP step: ours wasm (1 thread) faster than jax-js jit(valueAndGrad): ${vs === undefined ? '-' : `${fmt(vs)}×`}`, vs === undefined ? undefined : vs >= 1)
+}
+
+console.log('\nTargets')
+for (const t of targets) console.log(`  ${t}`)

@@ -1,0 +1,135 @@
+/**
+ * Lowering the cpu backend's scheduled steps to wasm kernels: elementwise
+ * steps and fused chains to SIMD loops, matmul to the packed GEMM (a
+ * `transpose` of the last two axes feeding a matmul is folded into the
+ * Aᵀ·B / A·Bᵀ variants and dropped when nothing else reads it), reductions
+ * to SIMD row and column sums, broadcasts and reshapes that must copy to
+ * SIMD copy loops. A step that cannot be lowered keeps its JS kernel, with
+ * the reason.
+ * @internal
+ */
+import type { Aval } from '../../Primitive'
+import type { Equation, Program } from '../../Program'
+import * as S from '../../Shape'
+import type { Step } from '../cpu/fuse'
+import { broadcastStrides } from '../cpu/loops'
+import type { AddrKernel } from './fused'
+import { lowerFused } from './fused'
+import { gemm } from './matmul'
+import { lowerReduce } from './reduce'
+import type { Pool } from './threads'
+
+/** A step with its wasm kernel (called with the addresses of its outputs, then its inputs), or the reason it has none. */
+export interface LoweredStep {
+  readonly step: Step
+  readonly wasm?: AddrKernel
+  readonly why?: string
+}
+
+/** perm swaps the last two axes and keeps the others */
+const isMatrixTranspose = (e: Equation): boolean => {
+  if (e.prim !== 'transpose') return false
+  const perm = (e.params as { perm: readonly number[] }).perm
+  const r = perm.length
+  return r >= 2 && perm.every((p, i) => (i < r - 2 ? p === i : p === (i === r - 2 ? r - 1 : r - 2)))
+}
+
+/** Matmul steps annotated with which operands are read transposed (by step index). */
+export type Transposed = ReadonlyMap<number, readonly [boolean, boolean]>
+
+/**
+ * Folds matrix transposes into the matmuls reading them: the matmul step reads
+ * the transpose's input instead, and a transpose no other step or output
+ * reads is dropped. Returns the new steps and each matmul's transpose flags.
+ */
+export const foldTransposes = (program: Program, steps: readonly Step[]): { steps: Step[]; transposed: Map<Step, readonly [boolean, boolean]> } => {
+  const byOut = new Map<number, Step>()
+  for (const s of steps) if (s.kind === 'kernel' && isMatrixTranspose(s.eqs[0])) byOut.set(s.outs[0].id, s)
+  const transposed = new Map<Step, readonly [boolean, boolean]>()
+  let out: Step[] = steps.map((s) => {
+    if (s.kind !== 'kernel' || s.eqs[0].prim !== 'matmul') return s
+    const src = s.inputs.map((v) => byOut.get(v.id))
+    if (!src[0] && !src[1]) return s
+    const inputs = s.inputs.map((v, i) => src[i]?.inputs[0] ?? v)
+    const folded: Step = { ...s, inputs }
+    transposed.set(folded, [src[0] !== undefined, src[1] !== undefined])
+    return folded
+  })
+  const read = new Set(program.outputs.map((v) => v.id))
+  for (const s of out) for (const v of s.inputs) read.add(v.id)
+  out = out.filter((s) => !byOut.has(s.outs[0].id) || read.has(s.outs[0].id))
+  return { steps: out, transposed }
+}
+
+/**
+ * The batched matmul kernel for operands `a`, `b` (as stored: with `ta`/`tb`
+ * their last two axes are read transposed) and result `out`: called with
+ * the addresses [out, a, b].
+ */
+export const lowerMatmul = (a: Aval, bv: Aval, outAval: Aval, ta: boolean, tb: boolean, pool: Pool): AddrKernel => {
+  const out = outAval.shape
+  const r = out.length
+  const [m, n] = [out[r - 2], out[r - 1]]
+  const aShape = a.shape
+  const k = aShape[aShape.length - (ta ? 2 : 1)]
+  const batch = out.slice(0, -2)
+  const nb = S.size(batch)
+  const aStr = broadcastStrides(aShape.slice(0, -2), batch).map((s) => s * m * k * 4)
+  const bStr = broadcastStrides(bv.shape.slice(0, -2), batch).map((s) => s * k * n * 4)
+  if (nb === 0 || m === 0 || n === 0) return () => {}
+  const foldable = !ta && bStr.every((s) => s === 0) && S.size(aShape.slice(0, -2)) === nb
+  if (foldable) return ([c, a, b]) => gemm(a, b, c, nb * m, k, n, false, tb, pool)
+  const idx = new Array<number>(batch.length).fill(0)
+  return ([c, a0, b0]) => {
+    idx.fill(0)
+    let a = a0
+    let b = b0
+    for (let t = 0; t < nb; t++) {
+      gemm(a, b, c + t * m * n * 4, m, k, n, ta, tb, pool)
+      for (let i = batch.length - 1; i >= 0; i--) {
+        a += aStr[i]
+        b += bStr[i]
+        if (++idx[i] < batch[i]) break
+        a -= aStr[i] * batch[i]
+        b -= bStr[i] * batch[i]
+        idx[i] = 0
+      }
+    }
+  }
+}
+
+/**
+ * Lowers one step (see the module comment); large matmuls and elementwise
+ * loops use `pool`'s threads; without `exact`, fused divisions by scalars
+ * become multiplications by reciprocals.
+ */
+export const lowerStep = (s: Step, flags: readonly [boolean, boolean] | undefined, pool: Pool, exact = true): LoweredStep => {
+  if (s.kind === 'alias') return { step: s }
+  if (s.kind === 'fused') {
+    const k = lowerFused(s.eqs, s.inputs, s.outs, pool, exact)
+    return typeof k === 'string' ? { step: s, why: k } : { step: s, wasm: k }
+  }
+  const e = s.eqs[0]
+  switch (e.prim) {
+    case 'matmul':
+      return { step: s, wasm: lowerMatmul(s.inputs[0].aval, s.inputs[1].aval, e.out.aval, flags?.[0] ?? false, flags?.[1] ?? false, pool) }
+    case 'reduceSum':
+    case 'reduceMax': {
+      const k = lowerReduce(e)
+      return typeof k === 'string' ? { step: s, why: k } : { step: s, wasm: k }
+    }
+    case 'broadcast':
+    case 'reshape': {
+      // a copy loop: an identity cast from the input, read broadcast (or, for reshape, as the output's shape)
+      const x = e.prim === 'reshape' ? { id: s.inputs[0].id, aval: e.out.aval } : s.inputs[0]
+      const copy = { prim: 'cast', params: { dtype: e.out.aval.dtype }, inputs: [x], out: e.out } as Equation
+      const k = lowerFused([copy], [x], [e.out], pool, exact)
+      return typeof k === 'string' ? { step: s, why: k } : { step: s, wasm: k }
+    }
+    default: {
+      if (!s.inPlace) return { step: s, why: `${e.prim} runs its JS kernel` }
+      const k = lowerFused(s.eqs, s.inputs, s.outs, pool, exact)
+      return typeof k === 'string' ? { step: s, why: k } : { step: s, wasm: k }
+    }
+  }
+}

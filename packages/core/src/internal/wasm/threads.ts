@@ -1,0 +1,152 @@
+/**
+ * Worker threads for the wasm kernels: `worker_threads` in Node, Web Workers
+ * in browsers, each instantiating the same kernel modules over the shared
+ * WebAssembly.Memory. A parallel call hands one job (an export of a module
+ * and its i32 arguments: addresses and sizes) to each worker by message,
+ * runs its own share on the calling thread, then waits on a shared counter
+ * (`Atomics.wait` in Node; a spin on `Atomics.load` on a browser main
+ * thread, where waiting is not allowed). Kernels write disjoint parts of
+ * their outputs, so no other synchronisation is needed.
+ *
+ * There is no pool without shared memory (SharedArrayBuffer) or without a
+ * way to start workers; `reason` then says why and everything runs on the
+ * calling thread.
+ * @internal
+ */
+import { theHeap } from './heap'
+
+/** One share of a parallel call: an export of a module and its arguments. */
+export interface Job {
+  readonly module: WebAssembly.Module
+  readonly name: string
+  readonly args: readonly number[]
+}
+
+/** The worker threads (possibly none). */
+export interface Pool {
+  /** threads that run kernels, the calling one included (1 without workers) */
+  readonly size: number
+  /** why there are no workers (empty when there are) */
+  readonly reason: string
+  /** runs `here` on the calling thread and each of `jobs` on a worker, returning when all are done */
+  run(here: () => void, jobs: readonly Job[]): void
+  /** jobs workers have finished so far (for tests) */
+  readonly jobs: number
+}
+
+const WORKER = `
+const isNode = typeof process === 'object' && process.versions && process.versions.node
+const port = isNode ? require('node:worker_threads').parentPort : self
+let memory, ctrl
+const exports = []
+const onMessage = (m) => {
+  if (m.t === 'init') { memory = m.memory; ctrl = new Int32Array(m.ctrl); return }
+  if (m.t === 'module') { exports[m.id] = new WebAssembly.Instance(m.module, { env: { memory } }).exports; return }
+  try { exports[m.id][m.name](...m.args) } catch (e) { Atomics.store(ctrl, 1, 1) }
+  Atomics.add(ctrl, 0, 1)
+  Atomics.notify(ctrl, 0)
+}
+if (isNode) port.on('message', onMessage); else port.onmessage = (e) => onMessage(e.data)
+`
+
+interface Handle {
+  post(m: unknown): void
+}
+
+const spawn = (n: number): { workers: Handle[]; reason: string } => {
+  const g = globalThis as unknown as {
+    process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown }
+    Worker?: new (url: string) => { postMessage(m: unknown): void }
+    Blob?: typeof Blob
+    URL?: typeof URL
+  }
+  if (g.process?.versions?.node) {
+    const wt = g.process.getBuiltinModule?.('node:worker_threads') as
+      | { Worker: new (src: string, o: { eval: boolean }) => { postMessage(m: unknown): void; unref(): void } }
+      | undefined
+    if (!wt) return { workers: [], reason: 'this Node has no process.getBuiltinModule (Node ≥ 20.16 needed for worker threads)' }
+    const workers = Array.from({ length: n }, () => {
+      const w = new wt.Worker(WORKER, { eval: true })
+      w.unref()
+      return { post: (m: unknown) => w.postMessage(m) }
+    })
+    return { workers, reason: '' }
+  }
+  if (typeof g.Worker === 'function' && g.Blob && g.URL) {
+    const url = g.URL.createObjectURL(new g.Blob([WORKER], { type: 'text/javascript' }))
+    const workers = Array.from({ length: n }, () => {
+      const w = new g.Worker!(url)
+      return { post: (m: unknown) => w.postMessage(m) }
+    })
+    return { workers, reason: '' }
+  }
+  return { workers: [], reason: 'no worker threads in this environment' }
+}
+
+const single = (reason: string): Pool => ({ size: 1, reason, run: (here) => here(), jobs: 0 })
+
+const create = (threads: number): Pool => {
+  const heap = theHeap()
+  if (!heap.shared) return single('SharedArrayBuffer is unavailable, so workers cannot share the wasm memory')
+  if (threads <= 1) return single('one thread requested')
+  let spawned: ReturnType<typeof spawn>
+  try {
+    spawned = spawn(threads - 1)
+  } catch (e) {
+    return single(`workers could not start (${e instanceof Error ? e.message : String(e)})`)
+  }
+  const { workers, reason } = spawned
+  if (workers.length === 0) return single(reason)
+  const ctrl = new Int32Array(new SharedArrayBuffer(8))
+  for (const w of workers) w.post({ t: 'init', memory: heap.memory, ctrl: ctrl.buffer })
+  const ids = new Map<WebAssembly.Module, number>()
+  const nodeMain = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string'
+  return {
+    size: workers.length + 1,
+    reason: '',
+    get jobs() {
+      return Atomics.load(ctrl, 0)
+    },
+    run: (here, jobs) => {
+      const start = Atomics.load(ctrl, 0)
+      const k = Math.min(jobs.length, workers.length)
+      for (let j = 0; j < k; j++) {
+        const job = jobs[j]
+        let id = ids.get(job.module)
+        if (id === undefined) {
+          id = ids.size
+          ids.set(job.module, id)
+          for (const w of workers) w.post({ t: 'module', id, module: job.module })
+        }
+        workers[j].post({ t: 'job', id, name: job.name, args: job.args })
+      }
+      here()
+      const deadline = Date.now() + 60_000
+      for (let done = Atomics.load(ctrl, 0); done - start < k; done = Atomics.load(ctrl, 0)) {
+        if (Date.now() > deadline) throw new Error('wasm threads: a worker did not finish its share within 60 s')
+        if (nodeMain) Atomics.wait(ctrl, 0, done, 1000)
+      }
+      if (Atomics.exchange(ctrl, 1, 0) !== 0) throw new Error('wasm threads: a kernel failed on a worker')
+    },
+  }
+}
+
+const pools = new Map<number, Pool>()
+
+/** The pool of `threads` threads (created on first use, shared by every backend asking for that many). */
+export const poolOf = (threads: number): Pool => {
+  let p = pools.get(threads)
+  if (!p) {
+    p = create(threads)
+    pools.set(threads, p)
+  }
+  return p
+}
+
+/** The number of hardware threads (cores) of this machine, at least 1. */
+export const hardwareThreads = (): number => {
+  const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { getBuiltinModule?: (id: string) => unknown } }
+  const os = g.process?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined
+  const n = os ? (os.availableParallelism?.() ?? os.cpus().length) : (g.navigator?.hardwareConcurrency ?? 1)
+  return Math.max(1, Math.min(8, n))
+}

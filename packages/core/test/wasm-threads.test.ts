@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest'
+import type { DType, TypedArray } from '../src/DType'
+import type { Aval, Primitive, PrimitiveParams } from '../src/Primitive'
+import { inferAval } from '../src/Primitive'
+import type { Equation, Program, Var } from '../src/Program'
+import * as S from '../src/Shape'
+import { cpu } from '../src/internal/cpu/backend'
+import type { CpuHandle } from '../src/internal/cpu/backend'
+import { poolOf } from '../src/internal/wasm/threads'
+import { close, fill, sameAs } from './cpu-reference'
+
+const builder = () => {
+  let id = 0
+  const eqs: Equation[] = []
+  const input = (shape: number[], dtype: DType = 'float32'): Var => ({ id: id++, aval: { shape, dtype } })
+  const bind = <P extends Primitive>(prim: P, inputs: Var[], params: PrimitiveParams[P]): Var => {
+    const out = { id: id++, aval: inferAval(prim, inputs.map((v) => v.aval), params) }
+    eqs.push({ prim, params, inputs, out } as Equation)
+    return out
+  }
+  return { input, bind, eqs }
+}
+
+const reference = cpu()
+const interpret = (p: Program, inputs: readonly CpuHandle[]): TypedArray[] => {
+  const env = new Map<number, CpuHandle>()
+  p.inputs.forEach((v, i) => env.set(v.id, inputs[i]))
+  for (const e of p.equations) {
+    const k = reference.kernels[e.prim] as (h: readonly CpuHandle[], a: readonly Aval[], q: unknown, o: Aval) => CpuHandle
+    env.set(e.out.id, k(e.inputs.map((v) => env.get(v.id)!), e.inputs.map((v) => v.aval), e.params, e.out.aval))
+  }
+  return p.outputs.map((v) => env.get(v.id)!.slice())
+}
+
+describe('cpu wasm compile on two threads', () => {
+  const two = cpu({ wasm: true, threads: 2, onFallback: () => {} })
+  const one = cpu({ wasm: true, threads: 1, onFallback: () => {} })
+
+  it('splits long elementwise loops and large matmuls (Aᵀ·B, A·Bᵀ too) across a worker, with the results of one thread bit for bit', () => {
+    expect(two.path).toMatch(/2 threads\)$/)
+    const { input, bind, eqs } = builder()
+    const x = input([600, 512])
+    const row = input([512])
+    const flat = input([1_000_003])
+    const w = input([512, 300])
+    const y = bind('mul', [bind('add', [x, row], {}), bind('tanh', [x], {})], {})
+    const f = bind('sqrt', [bind('mul', [flat, flat], {})], {})
+    const h = bind('matmul', [y, w], {}) // 600×512 · 512×300
+    const gw = bind('matmul', [bind('transpose', [y], { perm: [1, 0] }), h], {}) // yᵀ·h: 512×600 · 600×300
+    const gx = bind('matmul', [h, bind('transpose', [w], { perm: [1, 0] })], {}) // h·wᵀ
+    const p: Program = { inputs: [x, row, flat, w], consts: [], equations: eqs, outputs: [y, f, h, gw, gx] }
+    const host = p.inputs.map((v, i) => fill('float32', S.size(v.aval.shape), i + 1) as Float32Array)
+    host[3] = host[3].map((a) => a / 64)
+    const jobs = poolOf(2).jobs
+    const outs2 = two.compile(p).run(host.map((h, i) => two.fromHost(h, p.inputs[i].aval)), [])
+    expect(poolOf(2).jobs - jobs).toBeGreaterThanOrEqual(5) // every kernel handed a share to the worker
+    const outs1 = one.compile(p).run(host.map((h, i) => one.fromHost(h, p.inputs[i].aval)), [])
+    outs2.forEach((o, j) => expect(sameAs(o, [...outs1[j]]), `output ${j}`).toBe(true))
+    const want = interpret(p, host)
+    expect(close(outs2[0], want[0], 1e-5, 1e-6)).toBe(true)
+    expect(close(outs2[1], want[1], 0, 0)).toBe(true)
+    outs2.slice(2).forEach((o, j) => expect(close(o, want[j + 2], 1e-4, 2e-3), `matmul ${j}`).toBe(true))
+  })
+
+  it('keeps small kernels on the calling thread', () => {
+    const { input, bind, eqs } = builder()
+    const x = input([64, 64])
+    const p: Program = { inputs: [x], consts: [], equations: eqs, outputs: [bind('matmul', [bind('exp', [x], {}), x], {})] }
+    const jobs = poolOf(2).jobs
+    two.compile(p).run([two.fromHost(fill('float32', 4096, 3), x.aval)], [])
+    expect(poolOf(2).jobs).toBe(jobs)
+  })
+})

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '@frugal-ts/core'
 import { CoreError, add, currentBackend, mul, scope, showProgram, sub, sum, tanh, tensor, matmul } from '@frugal-ts/core'
+import { assertAllClose } from '@frugal-ts/core/testing'
 import { grad, jit, valueAndGrad } from '../src'
 import { randomTensor } from './fd'
 
@@ -10,10 +11,9 @@ describe('jit', () => {
     const jf = jit(f)
     const x = randomTensor([3, 4], 1)
     const y = randomTensor([4], 2)
-    expect(jf(x, y).dataSync()).toEqual(f(x, y).dataSync())
-    expect(jf(randomTensor([3, 4], 3), randomTensor([4], 4)).dataSync()).toEqual(
-      f(randomTensor([3, 4], 3), randomTensor([4], 4)).dataSync(),
-    )
+    // compiled programs may use polynomial exp/tanh (WebAssembly SIMD): equal within float32 tolerance
+    assertAllClose(jf(x, y), f(x, y))
+    assertAllClose(jf(randomTensor([3, 4], 3), randomTensor([4], 4)), f(randomTensor([3, 4], 3), randomTensor([4], 4)))
     expect(jf.traceCount).toBe(1)
     jf(randomTensor([2, 4], 1), y) // new shape, new trace
     expect(jf.traceCount).toBe(2)

@@ -4,7 +4,15 @@ import { cpu } from './internal/cpu/backend'
 
 type Factory = () => Backend
 
-const factories = new Map<string, Factory>([['cpu', cpu]])
+/**
+ * Built in: `cpu`, the default, compiles programs to WebAssembly SIMD where the
+ * engine has it (else it runs the JS path and its `path` says why); `cpu-js`
+ * is the readable typed-array interpreter with JS-compiled programs, the reference.
+ */
+const factories = new Map<string, Factory>([
+  ['cpu', () => cpu({ wasm: true })],
+  ['cpu-js', () => cpu()],
+])
 const instances = new Map<string, Backend>()
 let current = 'cpu'
 

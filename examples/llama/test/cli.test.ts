@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { PNG } from 'pngjs'
+import { main } from '../src/cli'
+
+/** Runs the CLI's main with captured streams. */
+const run = (...argv: string[]) => {
+  let stdout = ''
+  let stderr = ''
+  const code = main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s), isTTY: false } })
+  return { code, stdout, stderr }
+}
+
+const TINY = ['--layers', '1', '--width', '16', '--heads', '2', '--context', '8', '--batch', '2', '--eval-windows', '4']
+const dir = mkdtempSync(join(tmpdir(), 'llama-cli-'))
+
+describe('frugal-train: bad input is one line on stderr and exit status 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['an unknown optimizer', ['--optimizer', 'adagrad'], /unknown optimizer "adagrad" \(expected one of adam, galore, badam, frugal\)/],
+    ['an unknown projection', ['--projection', 'qr'], /unknown projection "qr" \(expected one of blocks, randk, columns, svd\)/],
+    ['a density above 1', ['--density', '1.5'], /density must be in \[0, 1\], got "1.5" \(at --density\)/],
+    ['a negative density', ['--density=-0.1'], /density must be in \[0, 1\]/],
+    ['an unknown flag', ['--learning-rate', '1'], /Unknown option '--learning-rate'/],
+    ['a non-integer step count', ['--steps', '2.5'], /--steps must be an integer ≥ 2/],
+    ['heads that do not divide the width', ['--width', '30', '--heads', '4'], /--width 30 must split into --heads 4 heads of even width/],
+    ['a missing checkpoint', ['--resume', join(dir, 'missing.ckpt')], /--resume .*missing\.ckpt: no such file/],
+    ['a missing config file', ['--config', join(dir, 'missing.json')], /--config .*: no such file/],
+    ['an unknown command', ['pretrian'], /unknown command "pretrian"/],
+    ['--stop-after without --save', ['--stop-after', '3'], /--stop-after needs --save/],
+  ]
+  for (const [what, argv, message] of cases)
+    it(`rejects ${what}`, () => {
+      const r = run(...argv, '--out', join(dir, 'never'))
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(message)
+      expect(r.stderr.trim().split('\n')).toHaveLength(1)
+      expect(r.stdout).toBe('')
+      expect(existsSync(join(dir, 'never', 'results.json'))).toBe(false)
+    })
+
+  it('rejects a corpus shorter than the context, writing nothing', () => {
+    const file = join(dir, 'short.txt')
+    writeFileSync(file, 'Fellow-Citizens of the Senate')
+    const r = run('--corpus', file, '--context', '64', '--out', join(dir, 'never'))
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/the training split has 26 bytes, shorter than the context \+ 1 = 65/)
+    expect(existsSync(join(dir, 'never', 'results.json'))).toBe(false)
+  })
+
+  it('rejects a corrupted checkpoint and overwrites nothing', () => {
+    const ckpt = join(dir, 'run.ckpt')
+    expect(run(...TINY, '--optimizer', 'frugal', '--steps', '6', '--stop-after', '3', '--save', ckpt, '--out', join(dir, 'partial')).code).toBe(0)
+    const bytes = readFileSync(ckpt)
+    bytes[bytes.length - 40] ^= 1
+    writeFileSync(ckpt, bytes)
+    const mtime = statSync(ckpt).mtimeMs
+    const r = run('--resume', ckpt, '--save', ckpt, '--out', join(dir, 'partial'))
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/run\.ckpt: truncated or corrupted \(checksum mismatch\)/)
+    expect(readFileSync(ckpt).equals(bytes)).toBe(true)
+    expect(statSync(ckpt).mtimeMs).toBe(mtime)
+    expect(existsSync(join(dir, 'partial', 'results.json'))).toBe(false)
+  })
+
+  it('the bin does the same when spawned', () => {
+    const r = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'frugal-train.js'), '--optimizer', 'adagrad'], { encoding: 'utf8' })
+    expect(r.status).toBe(2)
+    expect(r.stderr.trim()).toBe('frugal-train: unknown optimizer "adagrad" (expected one of adam, galore, badam, frugal) (at --optimizer)')
+  })
+})
+
+describe('frugal-train runs', () => {
+  it('--compare trains the five runs and writes the table, results.json, loss.svg and loss.png', () => {
+    const out = join(dir, 'compare')
+    const r = run(...TINY, '--compare', '--steps', '4', '--out', out)
+    expect(r.code).toBe(0)
+    const names = ['adam', 'galore', 'badam', 'frugal-0.25', 'frugal-0']
+    for (const n of names) expect(r.stdout).toMatch(new RegExp(`\\| ${n.replace('.', '\\.')} +\\|`))
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
+    expect(results.runs.map((x: { name: string }) => x.name)).toEqual(names)
+    for (const x of results.runs) {
+      expect(x.valLoss).toBeGreaterThan(0)
+      expect(x.perplexity).toBeCloseTo(Math.exp(x.valLoss), 6)
+      expect(x.stateBytes).toBeGreaterThan(0)
+      expect(x.msPerStep).toBeGreaterThan(0)
+      expect(x.trainLoss).toHaveLength(4)
+      expect(x.config.model.width).toBe(16)
+    }
+    const bytes = Object.fromEntries(results.runs.map((x: { name: string; stateBytes: number }) => [x.name, x.stateBytes]))
+    expect(bytes['frugal-0']).toBeLessThan(bytes['frugal-0.25'])
+    expect(bytes['frugal-0.25']).toBeLessThan(bytes.adam)
+    expect(readFileSync(join(out, 'loss.svg'), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>\n$/)
+    const png = PNG.sync.read(readFileSync(join(out, 'loss.png')))
+    expect([png.width, png.height]).toEqual([900, 540])
+    expect(r.stderr).toMatch(/adam +4\/4 +loss/)
+  })
+
+  it('--stop-after with --save, then --resume, gives the uninterrupted run', () => {
+    const ckpt = join(dir, 'resume.ckpt')
+    const args = [...TINY, '--optimizer', 'galore', '--steps', '6', '--eval-every', '2']
+    expect(run(...args, '--out', join(dir, 'whole')).code).toBe(0)
+    const first = run(...args, '--stop-after', '4', '--save', ckpt, '--out', join(dir, 'halves'))
+    expect(first.code).toBe(0)
+    expect(first.stderr).toMatch(/stopped after 4\/6 steps/)
+    expect(existsSync(join(dir, 'halves', 'results.json'))).toBe(false)
+    expect(run('--resume', ckpt, '--out', join(dir, 'halves')).code).toBe(0)
+    const [a, b] = ['whole', 'halves'].map((d) => JSON.parse(readFileSync(join(dir, d, 'results.json'), 'utf8')).runs[0])
+    expect(b.trainLoss).toEqual(a.trainLoss)
+    expect(b.valCurve).toEqual(a.valCurve)
+    expect(b.config).toEqual(a.config)
+    expect(run('--resume', ckpt, '--width', '32').stderr).toMatch(/--width cannot be used with --resume/)
+  })
+
+  it('--help prints the usage', () => {
+    const r = run('--help')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^frugal-train:/)
+  })
+})

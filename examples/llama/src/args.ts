@@ -122,7 +122,9 @@ export const parseCommand = (argv: readonly string[]): Command => {
   const given = parsed.values as Record<string, unknown>
   const fromFile = typeof given.config === 'string' ? readConfig(given.config) : {}
   const flags: Flags = {}
-  for (const [k, raw] of [...Object.entries(fromFile), ...Object.entries(given)]) {
+  // a config file may carry comments under keys starting with "//"
+  const fileEntries = Object.entries(fromFile).filter(([k]) => !k.startsWith('//'))
+  for (const [k, raw] of [...fileEntries, ...Object.entries(given).filter(([k]) => k !== 'config')]) {
     if (!(k in FLAGS) || k === 'config') throw new UsageError(`--config: unknown key ${JSON.stringify(k)} (keys are the flag names, e.g. "layers")`)
     flags[k as Flag] = checkValue(k, FLAGS[k as Flag], raw)
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { PNG } from 'pngjs'
+import { parseCommand } from '../src/args'
 import { main } from '../src/cli'
 
 /** Runs the CLI's main with captured streams. */
@@ -118,5 +119,16 @@ describe('frugal-train runs', () => {
     const r = run('--help')
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^frugal-train:/)
+  })
+})
+
+describe('--config', () => {
+  it('reads the README benchmark configuration (comment keys allowed); flags override it', () => {
+    const file = join(__dirname, '..', 'bench.config.json')
+    const c = parseCommand(['--config', file, '--steps', '7'])
+    expect(c.flags.width).toBe(128)
+    expect(c.flags.layers).toBe(4)
+    expect(c.flags.steps).toBe(7)
+    expect(c.flags.config).toBe(file)
   })
 })

@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tsc -b
+# the examples and benchmarks are not project references (they emit nothing): check them on their own
+tsc -p examples/llama/tsconfig.json
+tsc -p bench/tsconfig.json --noEmit
 if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null 2>&1; then
   exec xvfb-run -a vitest run "$@"
 fi

@@ -8,7 +8,9 @@ tsc -b
 # the examples and benchmarks are not project references (they emit nothing): check them on their own
 tsc -p examples/llama/tsconfig.json
 tsc -p bench/tsconfig.json --noEmit
-if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null 2>&1; then
-  exec xvfb-run -a vitest run "$@"
-fi
-exec vitest run "$@"
+tsc -p test-browser
+run=(vitest run)
+if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null 2>&1; then run=(xvfb-run -a vitest run); fi
+"${run[@]}" "$@"
+# the backends in headless Chromium (WebGL2, WebGPU on SwiftShader): skips, saying why, without /usr/bin/chromium
+vitest run --config vitest.browser.config.ts

@@ -12,6 +12,7 @@
  * registerBackend('tfjs', () => tfjsBackend())
  * setBackend('tfjs')
  * @packageDocumentation
+ * @module @frugal-ts/backend-tfjs
  */
 export { tfjsBackend } from './internal/backend'
 export type { TfjsBackend, TfjsBackendOptions } from './internal/backend'

@@ -66,7 +66,7 @@ const describePlan = (tfName: string, program: Program, deduped: number, kept: r
     `tfjs(${tfName}): ${program.equations.length} equations -> ${kept.length} tfjs steps in one tf.tidy`,
     `fused: ${fusedKinds.length ? fusedKinds.join(', ') : 'none'}`,
     ...(folded ? [`${folded} transpose${folded === 1 ? '' : 's'} folded into matMul flags`] : []),
-    ...(explicit ? [`${explicit} transpose${explicit === 1 ? '' : 's'} kept explicit before matMul (tfjs-${tfName}'s transposed matMul is slow)`] : []),
+    ...(explicit ? [`${explicit} transpose${explicit === 1 ? '' : 's'} kept explicit before matMul (tfjs-${tfName}: its transposed matMul is slow or unreliable)`] : []),
     ...(rewritten.length ? [`rewritten: ${rewritten.join(', ')}`] : []),
     ...(elided ? [`${elided} broadcast${elided === 1 ? '' : 's'} skipped`] : []),
     ...(deduped ? [`${deduped} repeated equation${deduped === 1 ? '' : 's'} shared`] : []),
@@ -77,7 +77,10 @@ const describePlan = (tfName: string, program: Program, deduped: number, kept: r
 
 /** The plan of `program` for one rewrite flavour: dead steps dropped, slots and frees assigned. */
 const planOf = (host: Host, original: Program, constValues: ReadonlyMap<number, number>, tfName: string): Plan => {
-  const flags = tfName !== 'wasm'
+  // transposes fold into matMul flags on tfjs-cpu only: tfjs-wasm's transposed matMul is slow, and
+  // tfjs-webgl's packed transposed matMul read stale padding of reused textures when the contracted
+  // dimension is odd (wrong gradients after chained jitted steps, seen in Chromium on SwiftShader)
+  const flags = tfName === 'cpu'
   const program = cse(original)
   const all = rewrite(host.tf, host.ops, program, constValues, { flags })
   const needed = new Set(program.outputs.map((v) => v.id))

@@ -103,7 +103,8 @@ export const rawOps = (tf: Tf): RawOps => {
       return tf.sum(x, [...p.axes])
     },
     reduceMax: ([x], _, p) => (p.axes.length === 0 ? tf.clone(x) : tf.max(x, [...p.axes])),
-    argmax: ([x], _, p) => tf.argMax(x, p.axis),
+    // tfjs-webgpu returns shape [1] for a rank-1 input: reshape to the rule's output shape
+    argmax: ([x], _, p, out) => tf.reshape(tf.argMax(x, p.axis), out.shape as number[]),
     reshape: ([x], _, p) => tf.reshape(x, [...p.shape]),
     transpose: ([x], _, p) => tf.transpose(x, [...p.perm]),
     broadcast: ([x], _, p) => tf.broadcastTo(x, [...p.shape]),
@@ -118,12 +119,14 @@ export const rawOps = (tf: Tf): RawOps => {
       const pre = S.size(ua.shape.slice(0, p.axis))
       const post = S.size(ua.shape.slice(p.axis + ia.shape.length))
       if (tf.getBackend() === 'wasm') checkIndices(idx, p.size, p.axis)
-      const src = out.dtype === 'bool' ? tf.cast(u, 'int32') : u
+      // int32 scatterND on tfjs-webgpu returned garbage: sum in float32 there (exact below 2^24)
+      const viaFloat = out.dtype === 'int32' && tf.getBackend() === 'webgpu'
+      const src = out.dtype === 'bool' ? tf.cast(u, 'int32') : viaFloat ? tf.cast(u, 'float32') : u
       const rows = pre === 1 ? tf.reshape(src, [k, post]) : tf.reshape(tf.transpose(tf.reshape(src, [pre, k, post]), [1, 0, 2]), [k, pre * post])
       const summed = tf.scatterND(tf.reshape(idx, [k, 1]), rows, [p.size, pre * post])
       const back = pre === 1 ? summed : tf.transpose(tf.reshape(summed, [p.size, pre, post]), [1, 0, 2])
       const y = tf.reshape(back, out.shape as number[])
-      return out.dtype === 'bool' ? tf.notEqual(y, scalar(0, 'int32')) : y
+      return out.dtype === 'bool' ? tf.notEqual(y, scalar(0, 'int32')) : viaFloat ? tf.cast(y, 'int32') : y
     },
     matmul: ([a, b], [x, y], _, out) => linear(tf, a, b, x.shape, y.shape, out.shape),
     cast: ([x], [a], p) => {

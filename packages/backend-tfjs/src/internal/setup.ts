@@ -9,7 +9,7 @@ import * as tfDefault from '@tensorflow/tfjs-core'
 import { TfjsBackendError } from '../TfjsBackendError'
 import type { Tf } from './types'
 
-/** The tfjs backends this package knows how to explain. */
+/** The tfjs backends this package knows how to explain. @example await useTfjsBackend('wasm') // after importing @tensorflow/tfjs-backend-wasm */
 export type TfjsBackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu'
 
 /**

@@ -1,19 +1,36 @@
 import type { Backend, Executable, Program, Var } from '@frugal-ts/core'
 import {
-  CoreError, Tensor, Tree, concrete, currentBackend, dispose, evalProgram, keep, scope, storageOf, toBackend, withTrace,
+  CoreError, Tensor, Tree, concrete, currentBackend, dispose, evalProgram, keep, scopeCreated, storageOf, toBackend, withTrace,
 } from '@frugal-ts/core'
 import { JitTrace } from './internal/JitTrace'
 
-/** Options of `jit`. */
+/**
+ * Options of `jit`.
+ * @example
+ * const step = jit((w: Tensor, g: Tensor) => sub(w, mul(g, 0.1)), { donate: [0] }) // w's buffer is reused; the old w is disposed
+ */
 export interface JitOptions {
   /**
    * Positional arguments whose tensors are donated: the compiled program may
    * reuse their buffers, and they are disposed after the call (reading them throws).
    */
   readonly donate?: readonly number[]
+  /**
+   * How many signatures stay cached (default 16). The least recently used one
+   * beyond that is dropped with its executable and the constants tracing created,
+   * so functions whose argument structure keeps changing (FRUGAL's random
+   * blocks) do not hold memory without bound.
+   */
+  readonly cacheLimit?: number
 }
 
-/** A jitted function, with its cache counters. */
+/**
+ * A jitted function, with its cache counters.
+ * @example
+ * const f = jit((x: Tensor) => mul(x, 2))
+ * f(tensor([1, 2])) // [2, 4]
+ * f.traceCount // 1; f.describe(tensor([1, 2])) says what the backend compiled
+ */
 export interface Jitted<A extends unknown[], R> {
   (...args: A): R
   /** how many times the function has been traced (once per new signature) */
@@ -33,6 +50,8 @@ interface Entry {
   readonly executables: Map<Backend, Executable<unknown> | null>
   /** the program's constants on each backend it ran on (converted once, kept for the entry's life) */
   readonly consts: Map<Backend, Tensor[]>
+  /** tensors this entry owns and releases when it is evicted (constants created while tracing, conversions) */
+  readonly owned: Set<Tensor>
 }
 
 /** A cache key: tree structure, tensor shapes/dtypes, and static (non-tensor) leaf values. */
@@ -63,14 +82,20 @@ const isTraced = (args: unknown[]): boolean => Tree.leaves(args).some((l) => l i
  */
 export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOptions = {}): Jitted<A, R> => {
   const cache = new Map<string, Entry>()
+  const limit = options.cacheLimit ?? 16
+  if (!Number.isInteger(limit) || limit < 1) throw new CoreError(`jit: cacheLimit must be a positive integer, got ${limit}`)
   let traceCount = 0
 
   const entryFor = (args: A): Entry => {
     const key = signature(args)
     const hit = cache.get(key)
-    if (hit) return hit
+    if (hit) {
+      cache.delete(key)
+      cache.set(key, hit)
+      return hit
+    }
     traceCount++
-    const entry = scope(() =>
+    const [entry, created] = scopeCreated(() =>
       withTrace(
         (level) => new JitTrace(level),
         (trace) => {
@@ -82,12 +107,20 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
             outputs.push(trace.varOf(l))
             return new OutputSlot(outputs.length - 1)
           })
-          return { program: trace.program(outputs), outTemplate, executables: new Map(), consts: new Map() } satisfies Entry
+          return { program: trace.program(outputs), outTemplate, executables: new Map(), consts: new Map(), owned: new Set() } satisfies Entry
         },
       ),
     )
-    keep(entry.program.consts.map((c) => c.value))
+    const consts = new Set(entry.program.consts.map((c) => c.value))
+    for (const t of created) if (consts.has(t)) entry.owned.add(t)
+    dispose([...created].filter((t) => !consts.has(t)))
+    keep([...consts])
     cache.set(key, entry)
+    for (const [k, old] of cache) {
+      if (cache.size <= limit) break
+      cache.delete(k)
+      dispose([...old.owned])
+    }
     return entry
   }
 
@@ -138,7 +171,12 @@ const executableFor = (entry: Entry, backend: Backend): Executable<unknown> | nu
 const constsOn = (entry: Entry, backend: Backend): Tensor[] => {
   let consts = entry.consts.get(backend)
   if (!consts) {
-    consts = entry.program.consts.map((c) => (c.value.backend === backend ? c.value : keep(toBackend(c.value, backend.name))))
+    consts = entry.program.consts.map((c) => {
+      if (c.value.backend === backend) return c.value
+      const moved = keep(toBackend(c.value, backend.name))
+      entry.owned.add(moved)
+      return moved
+    })
     entry.consts.set(backend, consts)
   }
   return consts

@@ -94,3 +94,19 @@ describe('jit donation keeps memory flat', () => {
     expect(w.dataSync().every(Number.isFinite)).toBe(true)
   })
 })
+
+describe('jit cache limit', () => {
+  it('keeps at most cacheLimit signatures and releases what evicted traces created', () => {
+    const jf = jit((x: Tensor) => mul(add(x, tensor([1, 2, 3, 4]).size), 2), { cacheLimit: 2 })
+    const before = currentBackend().memory()
+    for (let n = 1; n <= 6; n++) scope(() => jf(randomTensor([n], n)).dataSync())
+    expect(jf.cacheSize).toBe(2)
+    expect(jf.traceCount).toBe(6)
+    const afterSix = currentBackend().memory()
+    for (let n = 7; n <= 12; n++) scope(() => jf(randomTensor([n], n)).dataSync())
+    // each new signature replaces an old one: live memory stays bounded
+    expect(currentBackend().memory().tensors).toBe(afterSix.tensors)
+    expect(afterSix.tensors - before.tensors).toBeLessThanOrEqual(4)
+    expect(() => jit((x: Tensor) => x, { cacheLimit: 0 })).toThrow(/cacheLimit must be a positive integer, got 0/)
+  })
+})

@@ -57,7 +57,35 @@ export const scope = <R>(fn: () => R): R => {
   return result
 }
 
-/** Takes tensors out of the innermost scope so it does not release them. Returns its argument. */
+/**
+ * Runs `fn` like `scope`, but releases nothing itself: returns the result and
+ * every concrete tensor created inside `fn`, which the caller now owns (for
+ * caches, such as `jit`'s captured constants, that free them later).
+ * @example
+ * const [y, created] = scopeCreated(() => add(x, 1)) // created holds y and the constant 1
+ */
+export const scopeCreated = <R>(fn: () => R): [R, Set<Tensor>] => {
+  const frame = new Set<Tensor>()
+  frames.push(frame)
+  try {
+    return [fn(), frame]
+  } catch (e) {
+    for (const t of frame) release(t)
+    throw e
+  } finally {
+    frames.pop()
+  }
+}
+
+/**
+ * Takes tensors out of the innermost scope so it does not release them. Returns its argument.
+ * @example
+ * let w: Tensor = tensor([0])
+ * scope(() => {
+ *   w = keep(add(w, 1)) // survives the scope
+ *   return null
+ * })
+ */
 export const keep = <R>(tree: R): R => {
   const ts = new Set<Tensor>()
   collect(tree, ts)
@@ -68,6 +96,9 @@ export const keep = <R>(tree: R): R => {
 /**
  * Releases the memory of every concrete tensor in `tree` (any nesting of
  * objects and arrays). Disposing twice is harmless.
+ * @example
+ * const t = tensor([1, 2])
+ * dispose(t) // released now; reading it throws a CoreError
  */
 export const dispose = (tree: unknown): void => {
   const ts = new Set<Tensor>()
@@ -78,5 +109,5 @@ export const dispose = (tree: unknown): void => {
   }
 }
 
-/** The live memory of a backend (handles and bytes). */
+/** The live memory of a backend (handles and bytes). @example memory(currentBackend()) // { tensors, bytes }: the handles the backend holds */
 export const memory = (backend: Backend): MemoryInfo => backend.memory()

@@ -4,7 +4,7 @@
  * (Debian's /usr/bin/chromium through playwright-core; WebGL on SwiftShader)
  * through it: a short FRUGAL run on each backend (tfjs-webgl, gpu.js-webgl2,
  * cpu) side by side until the loss falls, the loss and memory panels showing
- * numbers, a text sample, a screenshot (examples/web/screenshot.png), then the
+ * numbers, a text sample, a screenshot (examples/web/test-output/screenshot.png; the README's copy is examples/web/screenshot.png), then the
  * bad inputs: density 1.5, an empty density, and a browser without WebGL, each
  * an error panel naming what was wrong, with the runs untouched and still
  * training. Skipped, saying why, when there is no Chromium.
@@ -180,7 +180,7 @@ describe.skipIf(missing)('examples/web in headless Chromium', () => {
     // offline: everything came from dist/ (the cpu backend's workers start from blob: URLs)
     expect(requests.filter((r) => !/^(200|304) /.test(r) || !r.split(' ')[1].startsWith(url)).filter((r) => !/ (blob|data):/.test(r))).toEqual([])
 
-    await page.screenshot({ path: join(root, 'screenshot.png'), fullPage: true })
+    await page.screenshot({ path: join(root, 'test-output', 'screenshot.png'), fullPage: true })
   }, 300_000)
 
   it('a density of 1.5 (or none) shows what was wrong and how to fix it; the runs are kept and go on training', async () => {

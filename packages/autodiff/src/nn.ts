@@ -23,7 +23,7 @@ export const softmax = (x: Tensor, axis = -1): Tensor => {
   return div(e, sum(e, axis, true))
 }
 
-/** log softmax along `axis`. */
+/** log softmax along `axis`. @example nn.logSoftmax(tensor([0, 0])) // [-0.693, -0.693] (log ½) */
 export const logSoftmax = (x: Tensor, axis = -1): Tensor => sub(x, logSumExp(x, axis, true))
 
 /**
@@ -40,16 +40,16 @@ export const crossEntropy = (logits: Tensor, labels: Tensor): Tensor => {
   return neg(mean(sum(mul(logSoftmax(logits), oneHot(labels, classes)), -1)))
 }
 
-/** Mean squared error. */
+/** Mean squared error. @example nn.mse(tensor([1, 2]), tensor([1, 4])) // 2 */
 export const mse = (pred: Tensor, target: Tensor): Tensor => mean(square(sub(pred, target)))
 
-/** RMSNorm over the last axis: x / √(mean(x²) + eps) · weight. */
+/** RMSNorm over the last axis: x / √(mean(x²) + eps) · weight. @example nn.rmsNorm(tensor([[3, 4]])) // [[0.8485, 1.1314]]: x / √(mean(x²) + eps) */
 export const rmsNorm = (x: Tensor, weight?: Tensor, eps = 1e-6): Tensor => {
   const y = mul(x, rsqrt(add(mean(square(x), -1, true), eps)))
   return weight ? mul(y, weight) : y
 }
 
-/** LayerNorm over the last axis: (x − μ) / √(σ² + eps) · weight + bias. */
+/** LayerNorm over the last axis: (x − μ) / √(σ² + eps) · weight + bias. @example nn.layerNorm(tensor([[1, 3]])) // [[-1, 1]] (up to eps) */
 export const layerNorm = (x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor => {
   const c = sub(x, mean(x, -1, true))
   const y = mul(c, rsqrt(add(mean(square(c), -1, true), eps)))
@@ -57,28 +57,39 @@ export const layerNorm = (x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5)
   return bias ? add(w, bias) : w
 }
 
-/** GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+/** GELU, tanh approximation: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). @example nn.gelu(tensor([0, 1])) // [0, 0.841] */
 export const gelu = (x: Tensor): Tensor =>
   mul(mul(x, 0.5), add(tanh(mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI))), 1))
 
-/** SiLU (swish): x · sigmoid(x). */
+/** SiLU (swish): x · sigmoid(x). @example nn.silu(tensor([0, 1])) // [0, 0.731] */
 export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x))
 
-/** Rows of an embedding `table` [V, D] for int32 `ids` [...] → [..., D]; its gradient is a scatter-add. */
+/**
+ * Rows of an embedding `table` [V, D] for int32 `ids` [...] → [..., D]; its gradient is a scatter-add.
+ * @example
+ * nn.embedding(tensor([[0, 0], [1, 2]]), tensor([1, 1, 0], 'int32')) // [[1, 2], [1, 2], [0, 0]]
+ */
 export const embedding = (table: Tensor, ids: Tensor): Tensor => take(table, ids, 0)
 
-/** x·W (+ b) with W [in, out]; x may have any leading axes. */
+/** x·W (+ b) with W [in, out]; x may have any leading axes. @example nn.linear(tensor([[1, 2]]), tensor([[1], [1]]), tensor([0.5])) // [[3.5]] */
 export const linear = (x: Tensor, w: Tensor, b?: Tensor): Tensor => {
   const y = matmul(x, w)
   return b ? add(y, b) : y
 }
 
-/** The [T, T] bool mask that lets position i attend to positions ≤ i. */
+/**
+ * The [T, T] bool mask that lets position i attend to positions ≤ i.
+ * @example
+ * nn.causalMask(3) // [[true, false, false], [true, true, false], [true, true, true]]
+ */
 export const causalMask = (t: number): Tensor => greaterEqual(expandDims(arange(t), 1), expandDims(arange(t), 0))
 
 /**
  * Scaled dot-product attention: softmax(q·kᵀ/√d) · v over the last two axes
  * ([..., T, d] each), optionally causal.
+ * @example
+ * const q = Key.normal(Key.key(0), [2, 4, 8]) // [batch, T, d]
+ * nn.attention(q, q, q, { causal: true }).shape // [2, 4, 8]
  */
 export const attention = (q: Tensor, k: Tensor, v: Tensor, options: { causal?: boolean } = {}): Tensor => {
   const d = q.shape[q.rank - 1]
@@ -87,7 +98,12 @@ export const attention = (q: Tensor, k: Tensor, v: Tensor, options: { causal?: b
   return matmul(softmax(scores, -1), v)
 }
 
-/** The weights of one attention block, each [D, D]. */
+/**
+ * The weights of one attention block, each [D, D].
+ * @example
+ * const w: nn.AttentionWeights = { wq: eye(8), wk: eye(8), wv: eye(8), wo: eye(8) }
+ * nn.causalSelfAttention(Key.normal(Key.key(0), [1, 5, 8]), w, 2).shape // [1, 5, 8]
+ */
 export interface AttentionWeights {
   readonly wq: Tensor
   readonly wk: Tensor
@@ -98,6 +114,9 @@ export interface AttentionWeights {
 /**
  * Causal multi-head self-attention of x [B, T, D] with `heads` heads.
  * `rotate` may transform q and k per head ([B, H, T, D/H]), e.g. rotary position embedding.
+ * @example
+ * const w = { wq: eye(8), wk: eye(8), wv: eye(8), wo: eye(8) }
+ * nn.causalSelfAttention(Key.normal(Key.key(0), [1, 5, 8]), w, 2).shape // [1, 5, 8] (2 heads of 4)
  */
 export const causalSelfAttention = (
   x: Tensor,

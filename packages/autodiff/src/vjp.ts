@@ -74,7 +74,11 @@ export const vjp = <A extends unknown[], R>(f: (...args: A) => R, ...primals: A)
   return [out, pullback as (ct: R) => A]
 }
 
-/** Options of `grad` and `valueAndGrad`. */
+/**
+ * Options of `grad` and `valueAndGrad`.
+ * @example
+ * grad((w: Tensor, x: Tensor) => sum(mul(w, x)), { argnums: [0, 1] })(tensor([1]), tensor([2])) // [[2], [1]]
+ */
 export interface GradOptions {
   /** which positional arguments to differentiate (default 0); an array gives a tuple of gradients */
   readonly argnums?: number | readonly number[]

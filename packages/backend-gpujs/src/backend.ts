@@ -8,7 +8,12 @@ import { Plans, kernelTable, readAs } from './internal/kernels'
 import type { KernelMode, RequestedMode } from './internal/modes'
 import { modeOfGpu, resolveMode } from './internal/modes'
 
-/** Options of `gpujsBackend`. */
+/**
+ * Options of `gpujsBackend`.
+ * @example
+ * const gpu = gpujsBackend({ mode: 'cpu', name: 'gpujs-cpu' })
+ * registerBackend('gpujs-cpu', () => gpu)
+ */
 export interface GpujsOptions {
   /**
    * Which gpu.js kernels run: `'headlessgl'` (Node, under an X display such
@@ -29,13 +34,22 @@ export interface GpujsOptions {
   readonly strict?: boolean
 }
 
-/** Live memory of a gpujs backend: handles, device buffers (textures on WebGL) and their bytes. */
+/**
+ * Live memory of a gpujs backend: handles, device buffers (textures on WebGL) and their bytes.
+ * @example
+ * gpujsBackend({ mode: 'cpu' }).memory() // { tensors: 0, buffers: 0, bytes: 0 }
+ */
 export interface GpujsMemoryInfo extends MemoryInfo {
   /** device buffers alive (a reshape shares its input's buffer) */
   readonly buffers: number
 }
 
-/** The gpujs backend: a frugal-ts `Backend` whose tensors live in gpu.js textures (or arrays, on the CPU modes). */
+/**
+ * The gpujs backend: a frugal-ts `Backend` whose tensors live in gpu.js textures (or arrays, on the CPU modes).
+ * @example
+ * const gpu: GpujsBackend = gpujsBackend()
+ * gpu.mode // e.g. 'webgl2' in a browser, 'headlessgl' under xvfb-run, else 'webasm'
+ */
 export interface GpujsBackend extends Backend<GpujsHandle> {
   /** the kernel mode that runs (what `'gpu'` resolved to) */
   readonly mode: KernelMode

@@ -4,7 +4,13 @@
  * kernels (pipeline mode), and `compile` fusing chains of elementwise
  * primitives into one kernel. WebGL2/WebGL in browsers, headless-gl in Node,
  * gpu.js's WebAssembly and CPU kernels elsewhere.
+ * @example
+ * import { registerBackend, setBackend } from '@frugal-ts/core'
+ * import { gpujsBackend } from '@frugal-ts/backend-gpujs'
+ * registerBackend('gpujs', () => gpujsBackend()) // the best mode here: webgl2, headlessgl, webasm or cpu
+ * setBackend('gpujs')
  * @packageDocumentation
+ * @module @frugal-ts/backend-gpujs
  */
 export { gpujsBackend } from './backend'
 export type { GpujsBackend, GpujsMemoryInfo, GpujsOptions } from './backend'

@@ -5,6 +5,9 @@ import type { Program } from './Program'
 /**
  * A kernel: runs one primitive on backend handles and returns a new handle.
  * Inputs are never mutated. `avals` are the inputs' shapes and dtypes, `out` the output's.
+ * @example
+ * // the kernel of `add` on a backend whose handles are Float32Arrays (same shapes, for brevity)
+ * const addKernel: Kernel<'add', Float32Array> = ([a, b]) => a.map((v, i) => v + b[i])
  */
 export type Kernel<P extends Primitive, H> = (
   inputs: readonly H[],
@@ -13,7 +16,12 @@ export type Kernel<P extends Primitive, H> = (
   out: Aval,
 ) => H
 
-/** One kernel per primitive: leaving one out is a compile error. */
+/**
+ * One kernel per primitive: leaving one out is a compile error.
+ * @example
+ * // a backend's kernels, one per primitive: leaving one out is a compile error
+ * const partial: Partial<KernelTable<Float32Array>> = { neg: ([x]) => x.map((v) => -v) }
+ */
 export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> }
 
 /**
@@ -25,6 +33,9 @@ export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> }
  * never reads them again but still calls `dispose` on each donated handle
  * (that is not also returned as an output); a backend whose output took over a
  * donated buffer makes that `dispose` release only the handle, not the buffer.
+ * @example
+ * const program = jit((x: Tensor) => mul(x, 2)).lower(tensor([1]))
+ * currentBackend().compile?.(program).describe // what the backend made of the program
  */
 export interface Executable<H> {
   run(inputs: readonly H[], consts: readonly H[], donate?: readonly number[]): H[]
@@ -32,7 +43,11 @@ export interface Executable<H> {
   readonly describe: string
 }
 
-/** Live memory the backend holds, for leak tests and accounting. */
+/**
+ * Live memory the backend holds, for leak tests and accounting.
+ * @example
+ * memory(currentBackend()) // { tensors, bytes }: handles alive and their bytes
+ */
 export interface MemoryInfo {
   /** handles alive (created and not yet disposed) */
   readonly tensors: number
@@ -43,6 +58,9 @@ export interface MemoryInfo {
 /**
  * A place tensors live and primitives run. Every backend implements every
  * primitive; `compile` is optional and receives whole traced programs (the fast path).
+ * @example
+ * registerBackend('mine', () => myBackend) // a Backend: kernels for every primitive, upload/read/dispose, memory()
+ * withBackend('mine', () => add(tensor([1]), 1))
  */
 export interface Backend<H = any> {
   readonly name: string

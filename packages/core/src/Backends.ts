@@ -26,12 +26,13 @@ export const registerBackend = (name: string, factory: Factory): void => {
   instances.delete(name)
 }
 
-/** The names of the registered backends. */
+/** The names of the registered backends. @example listBackends() // ['cpu', 'cpu-js', …what you registered] */
 export const listBackends = (): string[] => [...factories.keys()]
 
 /**
  * The backend registered under `name`.
  * @throws CoreError naming the unknown backend and the registered ones
+ * @example getBackend('cpu-js').memory() // { tensors: …, bytes: … }
  */
 export const getBackend = (name: string): Backend => {
   const made = instances.get(name)
@@ -44,16 +45,25 @@ export const getBackend = (name: string): Backend => {
   return b
 }
 
-/** The backend new tensors are created on (default `cpu`). */
+/** The backend new tensors are created on (default `cpu`). @example currentBackend().name // 'cpu' */
 export const currentBackend = (): Backend => getBackend(current)
 
-/** Makes `name` the backend new tensors are created on. @throws CoreError for an unknown name */
+/**
+ * Makes `name` the backend new tensors are created on. @throws CoreError for an unknown name
+ * @example
+ * registerBackend('tfjs', () => tfjsBackend())
+ * setBackend('tfjs') // new tensors live on tfjs from now on
+ */
 export const setBackend = (name: string): void => {
   getBackend(name)
   current = name
 }
 
-/** Runs `fn` with `name` as the current backend, restoring the previous one after. */
+/**
+ * Runs `fn` with `name` as the current backend, restoring the previous one after.
+ * @example
+ * const y = withBackend('cpu-js', () => add(tensor([1, 2]), 1)) // [2, 3], computed by the JS reference
+ */
 export const withBackend = <R>(name: string, fn: () => R): R => {
   const prev = current
   setBackend(name)

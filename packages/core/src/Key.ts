@@ -16,6 +16,9 @@ import { Tensor } from './Tensor'
  * So `split`, `foldIn`, `bits` and `uniform` give JAX's values for the same key,
  * `normal` too up to the last float32 bit; `randint` and `permutation` use
  * their own (documented) algorithms.
+ * @example
+ * const k: Key.Key = Key.key(42) // an int32[2] tensor
+ * const [a, b] = Key.splitKeys(k)
  */
 export type Key = Tensor
 
@@ -177,7 +180,7 @@ const f32Below = (x: number): number => {
   return f32[0]
 }
 
-/** Options of `uniform`. */
+/** Options of `uniform`. @example Key.uniform(Key.key(0), [3], { minval: -1, maxval: 1 }) // 3 floats in [-1, 1) */
 export interface UniformOptions {
   /** lower bound, included (default 0) */
   readonly minval?: number

@@ -3,13 +3,21 @@ import type { DType } from './DType'
 import * as S from './Shape'
 import type { Shape } from './Shape'
 
-/** The abstract value of a tensor: what tracing knows of it without its data. */
+/**
+ * The abstract value of a tensor: what tracing knows of it without its data.
+ * @example
+ * const a: Aval = { shape: [2, 3], dtype: 'float32' } // what tracers carry instead of data
+ */
 export interface Aval {
   readonly shape: Shape
   readonly dtype: DType
 }
 
-/** The comparison operators of the `compare` primitive. */
+/**
+ * The comparison operators of the `compare` primitive.
+ * @example
+ * bind('compare', [tensor([1]), tensor([2])], { op: 'lt' }) // [true]: what less(a, b) does
+ */
 export type CompareOp = 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne'
 
 type None = Record<string, never>
@@ -18,6 +26,7 @@ type None = Record<string, never>
  * The closed primitive set and the parameters each one takes. Everything else
  * (sub, mean, softmax, relu, losses) is composed from these in `ops`.
  * Binary primitives and `where` broadcast their operands (numpy rules).
+ * @example const p: PrimitiveParams['sum'] = { axes: [0] } // the params of one primitive
  */
 export interface PrimitiveParams {
   neg: None
@@ -60,17 +69,24 @@ export interface PrimitiveParams {
   cast: { readonly dtype: DType }
 }
 
-/** The name of a primitive. */
+/** The name of a primitive. @example const p: Primitive = 'matmul' */
 export type Primitive = keyof PrimitiveParams
 
-/** A table with one entry per primitive: a missing entry is a compile error. */
+/**
+ * A table with one entry per primitive: a missing entry is a compile error.
+ * @example
+ * // one name per primitive, e.g. for a backend's kernel list; `{ neg: 'neg' }` alone does not compile
+ * const names = Object.fromEntries(Object.keys(shapeRules).map((p) => [p, p])) as PrimitiveTable<{ [P in Primitive]: string }>
+ */
 export type PrimitiveTable<F extends { [P in Primitive]: unknown }> = { readonly [P in Primitive]: F[P] }
 
-/** The unary elementwise primitives. */
+/** The unary elementwise primitives. @example unaryPrimitives.includes('exp') // true */
 export const unaryPrimitives = ['neg', 'exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sign'] as const
-/** The binary elementwise primitives (all broadcast). */
+/** The binary elementwise primitives (all broadcast). @example binaryPrimitives // ['add', 'mul', 'div', 'max', 'pow'] */
 export const binaryPrimitives = ['add', 'mul', 'div', 'max', 'pow'] as const
+/** A unary elementwise primitive. @example const p: UnaryPrimitive = 'tanh' */
 export type UnaryPrimitive = (typeof unaryPrimitives)[number]
+/** A binary elementwise primitive. @example const p: BinaryPrimitive = 'mul' */
 export type BinaryPrimitive = (typeof binaryPrimitives)[number]
 
 const fail = (op: string, avals: readonly Aval[], what: string): never => {
@@ -120,7 +136,11 @@ const reduce = (op: Primitive) => (xs: readonly Aval[], p: { readonly axes: read
 
 const intList = (xs: readonly number[]) => xs.every((d) => Number.isInteger(d) && d >= 0)
 
-/** Shape and dtype rule of every primitive: the output's aval, or a CoreError naming op and shapes. */
+/**
+ * Shape and dtype rule of every primitive: the output's aval, or a CoreError naming op and shapes.
+ * @example
+ * shapeRules.matmul([{ shape: [2, 3], dtype: 'float32' }, { shape: [3, 4], dtype: 'float32' }], {}) // { shape: [2, 4], dtype: 'float32' }
+ */
 export const shapeRules: { readonly [P in Primitive]: (inputs: readonly Aval[], params: PrimitiveParams[P]) => Aval } = {
   neg: unary('neg'),
   exp: unary('exp'),
@@ -254,6 +274,10 @@ export const shapeRules: { readonly [P in Primitive]: (inputs: readonly Aval[], 
   },
 }
 
-/** The output aval of `prim` on `inputs`, or a CoreError that names the op and the shapes. */
+/**
+ * The output aval of `prim` on `inputs`, or a CoreError that names the op and the shapes.
+ * @example
+ * inferAval('add', [{ shape: [2, 1], dtype: 'float32' }, { shape: [3], dtype: 'float32' }], {}) // { shape: [2, 3], dtype: 'float32' }
+ */
 export const inferAval = <P extends Primitive>(prim: P, inputs: readonly Aval[], params: PrimitiveParams[P]): Aval =>
   (shapeRules[prim] as (i: readonly Aval[], p: PrimitiveParams[P]) => Aval)(inputs, params)

@@ -4,13 +4,17 @@ import * as S from './Shape'
 import { bind } from './bind'
 import { CoreError } from './CoreError'
 
-/** A variable of a program: an input, a constant or an equation's output. */
+/**
+ * A variable of a program: an input, a constant or an equation's output.
+ * @example
+ * jit((x: Tensor) => neg(x)).lower(tensor([1])).inputs[0] // { id: 0, aval: { shape: [1], dtype: 'float32' } }
+ */
 export interface Var {
   readonly id: number
   readonly aval: Aval
 }
 
-/** One primitive application `out = prim(inputs; params)`. */
+/** One primitive application `out = prim(inputs; params)`. @example jit((x: Tensor) => exp(x)).lower(tensor([1])).equations[0].prim // 'exp' */
 export interface Equation<P extends Primitive = Primitive> {
   readonly prim: P
   readonly params: PrimitiveParams[P]
@@ -18,7 +22,11 @@ export interface Equation<P extends Primitive = Primitive> {
   readonly out: Var
 }
 
-/** A captured constant: a concrete tensor the program closes over. */
+/**
+ * A captured constant: a concrete tensor the program closes over.
+ * @example
+ * jit((x: Tensor) => add(x, tensor([1, 2]))).lower(tensor([0, 0])).consts.length // 1: the captured tensor
+ */
 export interface Const {
   readonly var: Var
   readonly value: Tensor
@@ -27,6 +35,10 @@ export interface Const {
 /**
  * A traced program in A-normal form, jaxpr-like: inputs, captured constants,
  * equations in execution order, outputs (any variables).
+ * @example
+ * const program = jit((x: Tensor) => mul(x, x)).lower(tensor([1, 2]))
+ * showProgram(program) // '{ lambda v0:float32[2] .\n  v1:float32[2] = mul v0 v0\n  in (v1) }'
+ * evalProgram(program, [tensor([3, 4])]) // [[9, 16]]
  */
 export interface Program {
   readonly inputs: readonly Var[]

@@ -1,6 +1,6 @@
 import { CoreError } from './CoreError'
 
-/** A tensor shape: one non-negative integer per axis; `[]` is a scalar. */
+/** A tensor shape: one non-negative integer per axis; `[]` is a scalar. @example const s: Shape.Shape = tensor([[1, 2, 3]]).shape // [1, 3] */
 export type Shape = readonly number[]
 
 /** Number of elements of a shape. @example size([2, 3]) // 6 */
@@ -21,10 +21,10 @@ export const strides = (shape: Shape): number[] => {
   return s
 }
 
-/** Structural equality of shapes. */
+/** Structural equality of shapes. @example Shape.equals([2, 3], [2, 3]) // true */
 export const equals = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
-/** `[2,3]` printed as in error messages. */
+/** `[2,3]` printed as in error messages. @example Shape.show([2, 3]) // '[2,3]' */
 export const show = (shape: Shape): string => `[${shape.join(',')}]`
 
 /**
@@ -53,6 +53,7 @@ export const broadcastShapes = (op: string, ...shapes: Shape[]): number[] => {
 /**
  * Normalises an axis that may be negative (`-1` is the last axis).
  * @throws CoreError naming the op when the axis is out of range
+ * @example Shape.normAxis('sum', -1, 3) // 2
  */
 export const normAxis = (op: string, axis: number, rank: number): number => {
   if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1) || (rank === 0 && axis !== 0 && axis !== -1))
@@ -60,6 +61,11 @@ export const normAxis = (op: string, axis: number, rank: number): number => {
   return axis < 0 ? axis + rank : axis
 }
 
-/** True when `x` is a valid shape (array of non-negative integers). */
+/**
+ * True when `x` is a valid shape (array of non-negative integers).
+ * @example
+ * Shape.isShape([2, 3]) // true
+ * Shape.isShape([2.5]) // false
+ */
 export const isShape = (x: unknown): x is Shape =>
   Array.isArray(x) && x.every((d) => Number.isInteger(d) && d >= 0)

@@ -13,13 +13,23 @@ export interface Storage {
   released: boolean
 }
 
-/** Nested JS arrays of numbers (or booleans) as returned by `toArray`. */
+/**
+ * Nested JS arrays of numbers (or booleans) as returned by `toArray`.
+ * @example
+ * const data: NestedArray = [[1, 2], [3, 4]]
+ * tensor(data).toArray() // [[1, 2], [3, 4]]
+ */
 export type NestedArray = number | boolean | NestedArray[]
 
 /**
  * An immutable n-dimensional array: a `shape`, a `dtype`, and either data
  * owned by one backend (a concrete tensor) or, inside `jit`/`grad`/`jvp`, a
  * tracer that records what is done to it. No public operation mutates a tensor.
+ * @example
+ * const t = tensor([[1, 2], [3, 4]])
+ * t.shape // [2, 2]; t.dtype // 'float32'; t.rank // 2; t.size // 4
+ * t.toArray() // [[1, 2], [3, 4]]
+ * sum(t).item() // 10
  */
 export class Tensor implements Aval {
   /** @internal use `tensor()`, the ops, or a Trace's `lift` */

@@ -8,6 +8,9 @@ import type { Tensor } from './Tensor'
  * `bind` hands a primitive to the highest-level trace among its inputs, after
  * lifting the lower-level inputs into it. Level 0, below every trace, is eager
  * evaluation on a backend.
+ * @example
+ * // a transformation subclasses Trace (lift, process, concrete, kind) and runs the user's function under it:
+ * const out = withTrace(new MyTrace(nextLevel()), () => f(...inputs.map((x) => trace.lift(x))))
  */
 export abstract class Trace {
   /** false once the transformation that opened this trace has returned */
@@ -25,7 +28,7 @@ export abstract class Trace {
 
 let depth = 0
 
-/** The level the next trace gets. */
+/** The level the next trace gets. @example const level = nextLevel() // the level for a new Trace: one above the innermost active one */
 export const nextLevel = (): number => depth + 1
 
 /**

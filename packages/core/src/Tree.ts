@@ -5,13 +5,23 @@ import { CoreError } from './CoreError'
  * (tensors, numbers, strings, booleans, class instances). `null` and
  * `undefined` are empty subtrees (they hold no leaves). Object keys are visited
  * in sorted order, so the structure does not depend on insertion order.
+ * @example const params: Tree.Tree<Tensor> = { layers: [{ w: tensor([[1]]) }], bias: tensor([0]) }
  */
 export type Tree<L> = L | readonly Tree<L>[] | { readonly [k: string]: Tree<L> } | null | undefined
 
-/** Where a leaf sits in a tree: object keys and array indices from the root. */
+/**
+ * Where a leaf sits in a tree: object keys and array indices from the root.
+ * @example
+ * Tree.paths({ a: [tensor(1), tensor(2)] }) // [['a', 0], ['a', 1]]
+ */
 export type Path = readonly (string | number)[]
 
-/** Decides whether a node is a leaf (it is then not looked into). */
+/**
+ * Decides whether a node is a leaf (it is then not looked into).
+ * @example
+ * const isPair: Tree.IsLeaf = (x) => Array.isArray(x) && x.length === 2 && typeof x[0] === 'number'
+ * Tree.leaves({ a: [1, 2] }, isPair) // [[1, 2]]
+ */
 export type IsLeaf = (x: unknown) => boolean
 
 type Node =
@@ -23,6 +33,9 @@ type Node =
 /**
  * The shape of a tree without its leaves (JAX's `PyTreeDef`): opaque, compare
  * it with `TreeDef.equals`, print it with `TreeDef.show`.
+ * @example
+ * const [leaves, def] = Tree.flatten({ w: tensor([1]), b: [tensor([2])] })
+ * Tree.unflatten(def, leaves.map((t) => add(t, 1))) // { b: [[3]], w: [2] }
  */
 export interface TreeDef {
   /** how many leaves a tree of this structure holds */

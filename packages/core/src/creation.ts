@@ -86,10 +86,10 @@ export const zeros = (shape: Shape, dtype: DType = 'float32'): Tensor => full(sh
 /** Ones of `shape`. @example ones([3]) */
 export const ones = (shape: Shape, dtype: DType = 'float32'): Tensor => full(shape, 1, dtype)
 
-/** Zeros with the shape and dtype of `x`. */
+/** Zeros with the shape and dtype of `x`. @example zerosLike(tensor([1, 2], 'int32')) // [0, 0] (int32) */
 export const zerosLike = (x: { shape: Shape; dtype: DType }): Tensor => full(x.shape, 0, x.dtype)
 
-/** Ones with the shape and dtype of `x`. */
+/** Ones with the shape and dtype of `x`. @example onesLike(tensor([[1, 2]])) // [[1, 1]] */
 export const onesLike = (x: { shape: Shape; dtype: DType }): Tensor => full(x.shape, 1, x.dtype)
 
 /**

@@ -1,10 +1,18 @@
 import type { Tensor } from '@frugal-ts/core'
 import { Tree, add } from '@frugal-ts/core'
 
-/** Parameters, gradients and updates: a pytree (nested objects/arrays) with `Tensor` leaves. */
+/**
+ * Parameters, gradients and updates: a pytree (nested objects/arrays) with `Tensor` leaves.
+ * @example
+ * const params: Params = { layers: [{ w: zeros([4, 4]), b: zeros([4]) }], head: zeros([4, 2]) }
+ */
 export type Params = Tree.Tree<Tensor>
 
-/** What `update` returns: the transformed updates and the next state. */
+/**
+ * What `update` returns: the transformed updates and the next state.
+ * @example
+ * const { updates, state }: UpdateResult<AdamState> = adam(1e-3).update(grads, adam(1e-3).init(params))
+ */
 export interface UpdateResult<S> {
   readonly updates: Params
   readonly state: S
@@ -20,6 +28,12 @@ export interface UpdateResult<S> {
  * subspace refresh: an SVD or a random draw every `updateGap` steps) also
  * implement `refresh`; `update` stays pure tensor math so it can be jitted.
  * Called eagerly, `update` runs `refresh` itself when it is due.
+ * @example
+ * // a stateless transformation in five lines: scale the updates by -lr
+ * const descend = (lr: number): GradientTransformation<EmptyState> => ({
+ *   init: () => emptyState,
+ *   update: (updates, state) => ({ updates: Tree.map(updates, (g: Tensor) => mul(g, -lr)), state }),
+ * })
  */
 export interface GradientTransformation<S> {
   init(params: Params): S
@@ -32,10 +46,10 @@ export interface GradientTransformation<S> {
   refresh?(updates: Params, state: S, params?: Params): S | null
 }
 
-/** The state of transformations that keep none. */
+/** The state of transformations that keep none. @example const opt: GradientTransformation<EmptyState> = scaleBySign() */
 export type EmptyState = Readonly<Record<string, never>>
 
-/** The one value of `EmptyState`. */
+/** The one value of `EmptyState`. @example scaleBySign().update({ w: tensor([-2, 3]) }, emptyState).updates // { w: [-1, 1] } */
 export const emptyState: EmptyState = Object.freeze({})
 
 /**

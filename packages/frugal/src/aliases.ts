@@ -15,16 +15,26 @@ import type { TraceState } from './transforms/trace'
 import { trace } from './transforms/trace'
 import { addDecayedWeights } from './transforms/weightDecay'
 
-/** A learning rate: a positive number, a scalar tensor (from `injectHyperparams`) or a schedule of the step count. */
+/**
+ * A learning rate: a positive number, a scalar tensor (from `injectHyperparams`) or a schedule of the step count.
+ * @example
+ * adam(1e-3) // a number
+ * adam(warmupCosineDecaySchedule({ init: 0, peak: 1e-3, warmupSteps: 100, decaySteps: 1000 })) // or a schedule
+ */
 export type LearningRate = ScalarOrSchedule
 
-/** Options with the learning rate inside: the one-object form every alias also accepts (what `injectHyperparams` calls). */
+/**
+ * Options with the learning rate inside: the one-object form every alias also accepts (what `injectHyperparams` calls).
+ * @example
+ * const o: WithLearningRate<AdamWOptions> = { learningRate: 1e-3, weightDecay: 0.1 }
+ * adamw(o)
+ */
 export type WithLearningRate<O> = O & { readonly learningRate: LearningRate }
 
 const split = <O extends object>(a: LearningRate | WithLearningRate<O>, o: O | undefined): [LearningRate, O] =>
   typeof a === 'object' && !(a instanceof Tensor) ? [a.learningRate, a] : [a, o ?? ({} as O)]
 
-/** Options of `sgd`. */
+/** Options of `sgd`. @example sgd(0.1, { momentum: 0.9, nesterov: true }) */
 export interface SgdOptions {
   /** heavy-ball momentum in [0, 1); none when left out */
   readonly momentum?: Hyper
@@ -32,7 +42,7 @@ export interface SgdOptions {
   readonly nesterov?: boolean
 }
 
-/** The state of `sgd` and `momentum`: `[trace or empty, learning rate]`. */
+/** The state of `sgd` and `momentum`: `[trace or empty, learning rate]`. @example const state: SgdState = sgd(0.1).init(params) */
 export type SgdState = readonly [TraceState | EmptyState, ScaleByLearningRateState]
 
 /**
@@ -66,10 +76,14 @@ export function momentum(a: LearningRate | WithLearningRate<SgdOptions>, m: Hype
   return chain(trace({ decay: o.momentum ?? 0.9, nesterov: o.nesterov }, 'momentum'), scaleByLearningRate(lr, true, 'momentum'))
 }
 
-/** Options of `adam`. */
+/** Options of `adam`. @example adam(1e-3, { b1: 0.9, b2: 0.95, eps: 1e-8 }) */
 export type AdamOptions = Omit<ScaleByAdamOptions, 'biasCorrection'>
 
-/** The state of `adam`: `[adam moments, learning rate]`. */
+/**
+ * The state of `adam`: `[adam moments, learning rate]`.
+ * @example
+ * const state: AdamState = adam(1e-3).init(params) // [{ count, mu, nu }, learning-rate state]
+ */
 export type AdamState = readonly [ScaleByAdamState, ScaleByLearningRateState]
 
 /**
@@ -86,7 +100,7 @@ export function adam(a: LearningRate | WithLearningRate<AdamOptions>, b?: AdamOp
 
 const pickAdam = (o: AdamOptions): ScaleByAdamOptions => ({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot })
 
-/** Options of `adamw`. */
+/** Options of `adamw`. @example adamw(1e-3, { weightDecay: 0.1, mask: (path) => !Tree.pathString(path).includes('norm') }) */
 export interface AdamWOptions extends AdamOptions {
   /** decoupled weight decay, non-negative (default 1e-4) */
   readonly weightDecay?: Hyper
@@ -94,7 +108,7 @@ export interface AdamWOptions extends AdamOptions {
   readonly mask?: LeafSpec<boolean>
 }
 
-/** The state of `adamw`: `[adam moments, weight decay, learning rate]`. */
+/** The state of `adamw`: `[adam moments, weight decay, learning rate]`. @example const state: AdamWState = adamw(1e-3).init(params) */
 export type AdamWState = readonly [ScaleByAdamState, EmptyState, ScaleByLearningRateState]
 
 /**
@@ -113,7 +127,7 @@ export function adamw(a: LearningRate | WithLearningRate<AdamWOptions>, b?: Adam
   )
 }
 
-/** Options of `lion`. */
+/** Options of `lion`. @example lion({ learningRate: 1e-4, b1: 0.9, b2: 0.99, weightDecay: 0.1 }) */
 export interface LionOptions extends ScaleByLionOptions {
   /** decoupled weight decay, non-negative (default 1e-3) */
   readonly weightDecay?: Hyper
@@ -121,7 +135,7 @@ export interface LionOptions extends ScaleByLionOptions {
   readonly mask?: LeafSpec<boolean>
 }
 
-/** The state of `lion`: `[lion momentum, weight decay, learning rate]`. */
+/** The state of `lion`: `[lion momentum, weight decay, learning rate]`. @example const state: LionState = lion(1e-4).init(params) */
 export type LionState = readonly [ScaleByLionState, EmptyState, ScaleByLearningRateState]
 
 /**
@@ -141,7 +155,7 @@ export function lion(a: LearningRate | WithLearningRate<LionOptions>, b?: LionOp
   )
 }
 
-/** The state of `signSgd`: `[empty, learning rate]`. */
+/** The state of `signSgd`: `[empty, learning rate]`. @example const state: SignSgdState = signSgd(1e-3).init(params) */
 export type SignSgdState = readonly [EmptyState, ScaleByLearningRateState]
 
 /**
@@ -156,13 +170,13 @@ export function signSgd(a: LearningRate | WithLearningRate<object>): GradientTra
   return chain(scaleBySign(), scaleByLearningRate(lr, true, 'signSgd'))
 }
 
-/** Options of `signum`. */
+/** Options of `signum`. @example signum({ learningRate: 1e-3, momentum: 0.9 }) */
 export interface SignumOptions {
   /** momentum in [0, 1) (default 0.9) */
   readonly momentum?: Hyper
 }
 
-/** The state of `signum`: `[momentum, empty, learning rate]`. */
+/** The state of `signum`: `[momentum, empty, learning rate]`. @example const state: SignumState = signum(1e-3).init(params) */
 export type SignumState = readonly [TraceState, EmptyState, ScaleByLearningRateState]
 
 /**

@@ -4,7 +4,15 @@
  * a projector picks a subspace of each gradient that a stateful optimizer
  * updates, and the residual gets a state-free update.
  * Node-only checkpoint file helpers live in `@frugal-ts/frugal/node`.
+ * @example
+ * import { applyUpdates, chain, clipByGlobalNorm, frugal } from '@frugal-ts/frugal'
+ * const optimizer = chain(clipByGlobalNorm(1), frugal({ learningRate: 1e-3, density: 0.25 }))
+ * let state = optimizer.init(params)
+ * const { updates, state: next } = optimizer.update(grads, state, params)
+ * params = applyUpdates(params, updates)
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
  * @packageDocumentation
+ * @module @frugal-ts/frugal
  */
 export type { EmptyState, GradientTransformation, Params, UpdateResult } from './GradientTransformation'
 export { applyUpdates, emptyState } from './GradientTransformation'

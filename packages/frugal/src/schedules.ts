@@ -11,7 +11,12 @@ import { FrugalError, check } from './FrugalError'
  */
 export type Schedule = (count: Tensor) => Tensor
 
-/** A hyperparameter that may change with the step: a number, a scalar tensor (from `injectHyperparams`) or a schedule. */
+/**
+ * A hyperparameter that may change with the step: a number, a scalar tensor (from `injectHyperparams`) or a schedule.
+ * @example
+ * scaleByLearningRate(1e-3) // a number
+ * scaleByLearningRate(cosineDecaySchedule({ init: 1e-3, decaySteps: 1000 })) // or a schedule
+ */
 export type ScalarOrSchedule = number | Tensor | Schedule
 
 const f32 = (count: Tensor): Tensor => cast(count, 'float32')
@@ -36,7 +41,11 @@ export const constantSchedule = (value: number): Schedule => {
   return () => full([], value)
 }
 
-/** Options of `polynomialSchedule` (and `linearSchedule`, whose power is 1). */
+/**
+ * Options of `polynomialSchedule` (and `linearSchedule`, whose power is 1).
+ * @example
+ * polynomialSchedule({ init: 1e-3, end: 1e-5, transitionSteps: 1000, power: 2 })
+ */
 export interface PolynomialScheduleOptions {
   /** the value up to `transitionBegin` */
   readonly init: number
@@ -79,7 +88,7 @@ export const polynomialSchedule = (o: PolynomialScheduleOptions, at = 'polynomia
 export const linearSchedule = (o: Omit<PolynomialScheduleOptions, 'power'>): Schedule =>
   polynomialSchedule({ ...o, power: 1 }, 'linearSchedule')
 
-/** Options of `cosineDecaySchedule`. */
+/** Options of `cosineDecaySchedule`. @example cosineDecaySchedule({ init: 1e-3, decaySteps: 1000, alpha: 0.1 }) */
 export interface CosineDecayOptions {
   /** the value at step 0 */
   readonly init: number
@@ -109,7 +118,11 @@ export const cosineDecaySchedule = (o: CosineDecayOptions, at = 'cosineDecaySche
   }
 }
 
-/** Options of `warmupCosineDecaySchedule`. */
+/**
+ * Options of `warmupCosineDecaySchedule`.
+ * @example
+ * warmupCosineDecaySchedule({ init: 0, peak: 1e-3, warmupSteps: 100, decaySteps: 10_000, end: 1e-5 })
+ */
 export interface WarmupCosineDecayOptions {
   /** the value at step 0 */
   readonly init: number
@@ -151,7 +164,7 @@ export const warmupCosineDecaySchedule = (o: WarmupCosineDecayOptions): Schedule
   return joinSchedules([polynomialSchedule({ init, end: peak, transitionSteps: warmupSteps }, at), decay], [warmupSteps])
 }
 
-/** Options of `exponentialDecay`. */
+/** Options of `exponentialDecay`. @example exponentialDecay({ init: 1e-3, transitionSteps: 100, decayRate: 0.5, staircase: true }) */
 export interface ExponentialDecayOptions {
   /** the value up to `transitionBegin` */
   readonly init: number

@@ -7,6 +7,9 @@ import { unreduce } from './util'
 /**
  * A forward-mode rule: the tangent of the output given the primal inputs,
  * their tangents and the primal output (already computed).
+ * @example
+ * // the rule of sin: d sin(x) = cos(x) · dx
+ * const sinJvp: JvpRule<'sin'> = ([x], [dx]) => mul(cos(x), dx)
  */
 export type JvpRule<P extends Primitive> = (
   primals: readonly Tensor[],
@@ -26,7 +29,12 @@ const safeLog = (a: Tensor): Tensor => {
   return where(pos, log(where(pos, a, 1)), 0)
 }
 
-/** The JVP rule of every primitive: a missing one is a compile error. */
+/**
+ * The JVP rule of every primitive: a missing one is a compile error.
+ * @example
+ * const x = tensor([0])
+ * jvpRules.sin([x], [tensor([1])], sin(x), {}) // [1]: cos(0) · 1
+ */
 export const jvpRules: { readonly [P in Primitive]: JvpRule<P> } = {
   neg: (_, [t]) => neg(t),
   exp: (_, [t], y) => mul(t, y),

@@ -10,6 +10,9 @@ import { invertPerm, unbroadcast, unreduce } from './util'
  * the primal output, the cotangent of each input (null where it is zero or the
  * input is not differentiable). Written in core ops, so rules are themselves
  * differentiable (grad of grad, Hessian-vector products).
+ * @example
+ * // the rule of sin: x̄ = ȳ · cos(x)
+ * const sinVjp: VjpRule<'sin'> = (ct, [x]) => [mul(ct, cos(x))]
  */
 export type VjpRule<P extends Primitive> = (
   ct: Tensor,
@@ -28,7 +31,11 @@ const safeLog = (a: Tensor): Tensor => {
   return where(pos, log(where(pos, a, 1)), 0)
 }
 
-/** The VJP rule of every primitive: a missing one is a compile error. */
+/**
+ * The VJP rule of every primitive: a missing one is a compile error.
+ * @example
+ * Object.keys(vjpRules).length // one rule per primitive: a missing one is a compile error
+ */
 export const vjpRules: { readonly [P in Primitive]: VjpRule<P> } = {
   neg: (ct) => [neg(ct)],
   exp: (ct, _, y) => [mul(ct, y)],

@@ -30,7 +30,12 @@ import { kernelTable } from './kernels'
 import type { Plan } from './stage'
 import { maxArgs, stage } from './stage'
 
-/** A compiled program on the gpujs backend, with what its schedule holds. */
+/**
+ * A compiled program on the gpujs backend, with what its schedule holds.
+ * @example
+ * const step = jit((x: Tensor) => add(mul(x, 2), 1))
+ * withBackend('gpujs', () => step.describe(tensor([1, 2]))) // 'gpujs(…): 2 equations -> 1 kernel launches (1 fused …)'
+ */
 export interface GpujsExecutable extends Executable<GpujsHandle> {
   /** kernels one run launches (a fused chain counts once; aliases and empty outputs count zero) */
   readonly launches: number

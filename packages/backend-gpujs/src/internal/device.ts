@@ -31,7 +31,14 @@ export interface Buffer {
   readonly host?: Int32Array
 }
 
-/** A tensor's data on the gpujs backend: a buffer (null when empty), its shape and dtype. */
+/**
+ * A tensor's data on the gpujs backend: a buffer (null when empty), its shape and dtype.
+ * @example
+ * const gpu = gpujsBackend({ mode: 'cpu' })
+ * registerBackend('gpujs', () => gpu)
+ * const t = withBackend('gpujs', () => tensor([1, 2]))
+ * storageOf(t).handle // a GpujsHandle: { buffer, shape, dtype }
+ */
 export interface GpujsHandle {
   readonly buffer: Buffer | null
   readonly shape: readonly number[]
@@ -39,7 +46,12 @@ export interface GpujsHandle {
   released: boolean
 }
 
-/** Launch and build counters of a backend instance. */
+/**
+ * Launch and build counters of a backend instance.
+ * @example
+ * const gpu = gpujsBackend({ mode: 'cpu' })
+ * gpu.stats() // launches, kernels built per kernel class, …
+ */
 export interface GpujsStats {
   /** generated kernels run (uploads not included) */
   readonly launches: number

@@ -10,10 +10,14 @@ import * as gpujs from 'gpu.js'
 import { CPUKernel, GPU, HeadlessGLKernel, WebAssemblyKernel, WebGL2Kernel, WebGLKernel } from 'gpu.js'
 import { GpujsError } from '../GpujsError'
 
-/** The kernel classes the backend can run on, by the name of their gpu.js mode. */
+/** The kernel classes the backend can run on, by the name of their gpu.js mode. @example const mode: KernelMode = gpujsBackend().mode */
 export type KernelMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu'
 
-/** What `gpujsBackend` accepts: a kernel mode, or `'gpu'` for the best one available. */
+/**
+ * What `gpujsBackend` accepts: a kernel mode, or `'gpu'` for the best one available.
+ * @example
+ * gpujsBackend({ mode: 'gpu' }) // the best available KernelMode; or name one: 'webgl2', 'cpu', …
+ */
 export type RequestedMode = KernelMode | 'gpu'
 
 /** The modes whose kernels run in WebGL shaders (float32 textures, float32 index math). */

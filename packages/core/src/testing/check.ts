@@ -47,7 +47,11 @@ export const toleranceFor = (dtype: DType, o: CheckOptions = {}, atolScale = 1):
  */
 export const onBackend = <R>(name: string, fn: () => R): R => withBackend(name, () => scope(fn))
 
-/** A `jit` transformation (autodiff's), passed in: core does not depend on autodiff. */
+/**
+ * A `jit` transformation (autodiff's), passed in: core does not depend on autodiff.
+ * @example
+ * const jitLike: JitFunction = jit // what checkVariant and conformance accept as `jit`
+ */
 export type JitFunction = (f: (...args: any[]) => any) => (...args: any[]) => any
 
 /**

@@ -8,6 +8,7 @@
  * import { conformance, gpuTolerances } from '@frugal-ts/core/testing'
  * conformance('webgl', { tolerance: gpuTolerances.float32 })
  * @packageDocumentation
+ * @module @frugal-ts/core/testing
  */
 export type { Tolerance } from './tolerances'
 export { checkParams, defaultSeed, gpuTolerances, numRuns, tolerances } from './tolerances'

@@ -4,7 +4,12 @@ import { check } from '../FrugalError'
 import type { GradientTransformation, Params } from '../GradientTransformation'
 import { isConcrete, safeIncrement, selectTree, zeroCount } from '../transforms/common'
 
-/** The state of `applyIfFinite`. */
+/**
+ * The state of `applyIfFinite`.
+ * @example
+ * const state: ApplyIfFiniteState<AdamState> = applyIfFinite(adam(1e-3), 5).init(params)
+ * state.totalNotFinite.item() // 0: steps skipped so far
+ */
 export interface ApplyIfFiniteState<S> {
   /** non-finite steps in a row (int32 scalar; 0 after a finite one) */
   readonly notFiniteCount: Tensor

@@ -1,9 +1,13 @@
 import type { GradientTransformation, Params, UpdateResult } from '../GradientTransformation'
 
-/** The state type of a transformation. */
+/** The state type of a transformation. @example type S = StateOf<ReturnType<typeof adam>> // AdamState */
 export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never
 
-/** The state of `chain`: the tuple of its children's states, in order. */
+/**
+ * The state of `chain`: the tuple of its children's states, in order.
+ * @example
+ * const state: ChainState<[GradientTransformation<EmptyState>, GradientTransformation<AdamState>]> = chain(clipByGlobalNorm(1), adam(1e-3)).init(params)
+ */
 export type ChainState<Ts extends readonly GradientTransformation<any>[]> = { readonly [K in keyof Ts]: StateOf<Ts[K]> }
 
 /**

@@ -5,20 +5,33 @@ import type { GradientTransformation, Params } from '../GradientTransformation'
 import type { Schedule } from '../schedules'
 import { safeIncrement, zeroCount } from '../transforms/common'
 
-/** The state of `injectHyperparams`: the step count, the current hyperparameters as float32 scalars, and the inner state. */
+/**
+ * The state of `injectHyperparams`: the step count, the current hyperparameters as float32 scalars, and the inner state.
+ * @example
+ * const state = injectHyperparams(adam)({ learningRate: 1e-3 }).init(params)
+ * state.hyperparams.learningRate.item() // 0.001
+ */
 export interface InjectHyperparamsState<S> {
   readonly count: Tensor
   readonly hyperparams: Readonly<Record<string, Tensor>>
   readonly inner: S
 }
 
-/** Options of `injectHyperparams`. */
+/**
+ * Options of `injectHyperparams`.
+ * @example
+ * injectHyperparams(adamw, { staticArgs: ['mask'] })({ learningRate: 1e-3, mask: (path) => path[0] !== 'embed' })
+ */
 export interface InjectHyperparamsOptions<H> {
   /** hyperparameters passed to the factory as they are, even numbers and functions (e.g. a `mask` function) */
   readonly staticArgs?: readonly (keyof H & string)[]
 }
 
-/** The hyperparameters `injectHyperparams` accepts: those of the factory, where a numeric one may also be a schedule. */
+/**
+ * The hyperparameters `injectHyperparams` accepts: those of the factory, where a numeric one may also be a schedule.
+ * @example
+ * injectHyperparams(adam)({ learningRate: linearSchedule({ init: 1e-3, end: 0, transitionSteps: 1000 }) }) // a number or a schedule
+ */
 export type Injectable<H> = { [K in keyof H]: number extends H[K] ? H[K] | Schedule : H[K] }
 
 /**

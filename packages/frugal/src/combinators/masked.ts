@@ -2,7 +2,11 @@ import type { GradientTransformation, Params } from '../GradientTransformation'
 import type { LeafSpec } from './slots'
 import { fromSlots, maskBits, partSlots, selectSlots, slotsOf } from './slots'
 
-/** The state of `masked`: the inner state, built on the masked leaves only. */
+/**
+ * The state of `masked`: the inner state, built on the masked leaves only.
+ * @example
+ * const state: MaskedState<AdamState> = masked(adam(1e-3), { w: true, b: false }).init({ w: zeros([2, 2]), b: zeros([2]) })
+ */
 export interface MaskedState<S> {
   readonly inner: S
 }

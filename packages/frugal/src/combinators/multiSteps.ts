@@ -4,7 +4,11 @@ import { check } from '../FrugalError'
 import type { GradientTransformation, Params } from '../GradientTransformation'
 import { isConcrete, safeIncrement, selectTree, zeroCount, zerosLikeTree } from '../transforms/common'
 
-/** The state of `multiSteps`. */
+/**
+ * The state of `multiSteps`.
+ * @example
+ * const state: MultiStepsState<AdamState> = multiSteps(adam(1e-3), 4).init(params) // gradients accumulated over 4 calls
+ */
 export interface MultiStepsState<S> {
   /** gradients accumulated since the last inner step, 0 … everyK−1 (int32 scalar) */
   readonly miniStep: Tensor

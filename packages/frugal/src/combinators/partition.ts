@@ -5,7 +5,12 @@ import type { StateOf } from './chain'
 import type { LeafSpec } from './slots'
 import { fromSlots, partSlots, resolveSpec, selectSlots, slotsOf } from './slots'
 
-/** The state of `partition`: each label's transformation's state, under its label. */
+/**
+ * The state of `partition`: each label's transformation's state, under its label.
+ * @example
+ * const state = partition({ adam: adam(1e-3), sgd: sgd(0.1) }, { w: 'adam', b: 'sgd' }).init({ w: zeros([2, 2]), b: zeros([2]) })
+ * // state.adam and state.sgd: the inner states, each over its own leaves
+ */
 export type PartitionState<T extends Readonly<Record<string, GradientTransformation<any>>>> = {
   readonly [L in keyof T]: StateOf<T[L]>
 }

@@ -3,7 +3,12 @@ import { Tree } from '@frugal-ts/core'
 import { FrugalError } from '../FrugalError'
 import type { Params } from '../GradientTransformation'
 
-/** A per-leaf choice made by a function of the leaf's path and value (the update, or the parameter at `init`). */
+/**
+ * A per-leaf choice made by a function of the leaf's path and value (the update, or the parameter at `init`).
+ * @example
+ * const label: LeafFn<string> = (path, leaf) => (leaf.rank === 2 ? 'adam' : 'sgd')
+ * partition({ adam: adam(1e-3), sgd: sgd(0.1) }, label)
+ */
 export type LeafFn<T> = (path: Tree.Path, leaf: Tensor) => T
 
 /**

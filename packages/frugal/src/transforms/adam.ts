@@ -5,7 +5,7 @@ import type { GradientTransformation, Params } from '../GradientTransformation'
 import type { Hyper } from './common'
 import { hyper, safeIncrement, zeroCount, zerosLikeTree } from './common'
 
-/** Options of `scaleByAdam` (and of the `adam`/`adamw` aliases). */
+/** Options of `scaleByAdam` (and of the `adam`/`adamw` aliases). @example scaleByAdam({ b1: 0.9, b2: 0.999, eps: 1e-8, biasCorrection: true }) */
 export interface ScaleByAdamOptions {
   /** decay of the first moment, in [0, 1) (default 0.9) */
   readonly b1?: Hyper
@@ -19,7 +19,11 @@ export interface ScaleByAdamOptions {
   readonly biasCorrection?: boolean
 }
 
-/** The state of `scaleByAdam`: the step count (int32 scalar) and the two moment trees. */
+/**
+ * The state of `scaleByAdam`: the step count (int32 scalar) and the two moment trees.
+ * @example
+ * const { count, mu, nu }: ScaleByAdamState = scaleByAdam().init({ w: zeros([2]) }) // count 0, mu and nu zeros like the params
+ */
 export interface ScaleByAdamState {
   readonly count: Tensor
   readonly mu: Params

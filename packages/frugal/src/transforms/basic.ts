@@ -32,7 +32,7 @@ export const scale = (step: Hyper): GradientTransformation<EmptyState> => {
   return stateless((u) => mul(u, hyper(step)))
 }
 
-/** The state of `scaleBySchedule`: the step count (int32 scalar). */
+/** The state of `scaleBySchedule`: the step count (int32 scalar). @example scaleBySchedule(constantSchedule(0.1)).init(params) // { count: 0 } */
 export interface ScaleByScheduleState {
   readonly count: Tensor
 }
@@ -50,7 +50,11 @@ export const scaleBySchedule = (schedule: Schedule): GradientTransformation<Scal
   },
 })
 
-/** The state of `scaleByLearningRate`: empty for a fixed rate, a step count for a schedule. */
+/**
+ * The state of `scaleByLearningRate`: empty for a fixed rate, a step count for a schedule.
+ * @example
+ * const state: ScaleByLearningRateState = scaleByLearningRate(1e-3).init(params) // empty for a number; a count for a schedule
+ */
 export type ScaleByLearningRateState = EmptyState | ScaleByScheduleState
 
 /**

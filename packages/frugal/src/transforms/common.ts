@@ -3,7 +3,12 @@ import { Tensor as TensorClass, Tree, add, full, less, scalar, where, zerosLike 
 import { FrugalError } from '../FrugalError'
 import type { Params } from '../GradientTransformation'
 
-/** A numeric hyperparameter: a number, or a scalar tensor when `injectHyperparams` supplies it. */
+/**
+ * A numeric hyperparameter: a number, or a scalar tensor when `injectHyperparams` supplies it.
+ * @example
+ * scale(0.5) // a number
+ * scale(scalar(0.5)) // or a scalar tensor (what injectHyperparams passes)
+ */
 export type Hyper = number | Tensor
 
 const INT32_MAX = 2 ** 31 - 1

@@ -6,7 +6,7 @@ import { ema, oneMinus } from './adam'
 import type { Hyper } from './common'
 import { safeIncrement, zeroCount, zerosLikeTree } from './common'
 
-/** Options of `scaleByLion` (and of the `lion` alias). */
+/** Options of `scaleByLion` (and of the `lion` alias). @example scaleByLion({ b1: 0.9, b2: 0.99 }) */
 export interface ScaleByLionOptions {
   /** interpolation between the gradient and the momentum for the update's sign, in [0, 1) (default 0.9) */
   readonly b1?: Hyper
@@ -14,7 +14,11 @@ export interface ScaleByLionOptions {
   readonly b2?: Hyper
 }
 
-/** The state of `scaleByLion`: the step count (int32 scalar) and the momentum tree. */
+/**
+ * The state of `scaleByLion`: the step count (int32 scalar) and the momentum tree.
+ * @example
+ * const { count, mu }: ScaleByLionState = scaleByLion().init({ w: zeros([2]) })
+ */
 export interface ScaleByLionState {
   readonly count: Tensor
   readonly mu: Params

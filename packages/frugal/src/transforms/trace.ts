@@ -5,7 +5,7 @@ import type { GradientTransformation, Params } from '../GradientTransformation'
 import type { Hyper } from './common'
 import { zerosLikeTree } from './common'
 
-/** Options of `trace`. */
+/** Options of `trace`. @example trace({ decay: 0.9, nesterov: true }) */
 export interface TraceOptions {
   /** the momentum coefficient, in [0, 1) */
   readonly decay: Hyper
@@ -13,7 +13,11 @@ export interface TraceOptions {
   readonly nesterov?: boolean
 }
 
-/** The state of `trace`: the momentum tree. */
+/**
+ * The state of `trace`: the momentum tree.
+ * @example
+ * const { trace: momentum }: TraceState = trace({ decay: 0.9 }).init({ w: zeros([2]) }) // zeros like the params
+ */
 export interface TraceState {
   readonly trace: Params
 }

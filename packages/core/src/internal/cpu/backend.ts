@@ -38,7 +38,11 @@ export interface CpuStats {
   readonly allocatedBytes: number
 }
 
-/** The cpu backend: a `Backend` whose handles are typed arrays, with allocation counters and `compile`. */
+/**
+ * The cpu backend: a `Backend` whose handles are typed arrays, with allocation counters and `compile`.
+ * @example
+ * cpu({ wasm: true }).path // e.g. 'cpu/wasm-simd (tensors resident in shared wasm memory, 2 threads)', or 'cpu/js (…)' with the reason
+ */
 export interface CpuBackend extends Backend<CpuHandle> {
   compile(program: Program): CpuExecutable
   /** allocation counters, for tests that check steady-state runs allocate nothing */
@@ -50,7 +54,7 @@ export interface CpuBackend extends Backend<CpuHandle> {
   readonly path: string
 }
 
-/** Options of a cpu backend instance. */
+/** Options of a cpu backend instance. @example registerBackend('cpu-fast', () => cpu({ wasm: true, exactFusion: false })) */
 export interface CpuOptions {
   /**
    * Whether compiled programs round every float32 intermediate of a fused

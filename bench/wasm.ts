@@ -294,7 +294,7 @@ if (wanted('adam')) {
       [OURS2, oursAdam('cpu-wasm')],
       ['ours: cpu-wasm, 1 thread, exactFusion off', oursAdam('cpu-wasm-1t-inexact')],
       ['ours: cpu-wasm, 1 thread, copying in/out', oursAdam('cpu-wasm-1t-copy')],
-      ['ours: jit(adam) cpu (JS compile)', oursAdam('cpu')],
+      ['ours: jit(adam) cpu (JS compile)', oursAdam('cpu-js')],
       ['plain fused JS loop', plainAdam],
       ['tf.train.adam tfjs-wasm', tfAdam],
       ['jax-js jit (same math)', jaxAdam],
@@ -360,7 +360,7 @@ if (wanted('matmul')) {
     [
       [OURS, oursMatmul('cpu-wasm-1t')],
       ['ours: jit(matmul) cpu-wasm, 2 threads', oursMatmul('cpu-wasm')],
-      ['ours: jit(matmul) cpu (JS)', oursMatmul('cpu')],
+      ['ours: jit(matmul) cpu (JS)', oursMatmul('cpu-js')],
       ['tfjs-wasm', tfMatmul],
       ['jax-js jit', jaxMatmul],
     ],
@@ -457,7 +457,7 @@ if (wanted('mlp')) {
     [
       [OURS, oursMlp('cpu-wasm-1t')],
       ['ours: jit(valueAndGrad) cpu-wasm, 2 threads', oursMlp('cpu-wasm')],
-      ['ours: jit(valueAndGrad) cpu (JS)', oursMlp('cpu')],
+      ['ours: jit(valueAndGrad) cpu (JS)', oursMlp('cpu-js')],
       ['jax-js jit(valueAndGrad)', jaxMlp],
     ],
     40,

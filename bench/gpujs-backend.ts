@@ -21,9 +21,10 @@ import * as core from '@frugal-ts/core'
 import * as ad from '@frugal-ts/autodiff'
 import { availableModes, gpujsBackend } from '@frugal-ts/backend-gpujs'
 import type { GpujsBackend } from '@frugal-ts/backend-gpujs'
-import { randomFloats, randomLabels } from './src/contenders'
+import { randomFloats } from './src/contenders'
 import type { Measured, Row, TimeOptions } from './src/table'
 import { attempt, fmt, printTable, ratioOf, time } from './src/table'
+import { BATCH, HIDDEN, IN, OUT, flat, mlpData } from './src/mlp'
 
 const { add, dispose, div, fromArray, keep, matmul, mul, pow, scope, slice, sqrt, sub, tensor, withBackend } = core
 
@@ -111,25 +112,10 @@ for (const name of contenders) {
 
 // ---- 3. MLP 784-256-10, batch 64, forward + backward, jitted ----
 
-const [IN, HIDDEN, OUT, BATCH] = [784, 256, 10, 64]
 const mlpPlan: TimeOptions = { warmup: 3, runs: 20, budgetMs: 8000 }
-const mlpData = {
-  w1: randomFloats(IN * HIDDEN, 11, Math.sqrt(6 / (IN + HIDDEN))),
-  b1: randomFloats(HIDDEN, 12, 0.1),
-  w2: randomFloats(HIDDEN * OUT, 13, Math.sqrt(6 / (HIDDEN + OUT))),
-  b2: randomFloats(OUT, 14, 0.1),
-  x: randomFloats(BATCH * IN, 15),
-  labels: randomLabels(BATCH, OUT, 16),
-}
 type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
 const loss = (p: Params, x: Tensor, y: Tensor): Tensor =>
   ad.nn.crossEntropy(add(matmul(ad.nn.relu(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)
-const flat = (parts: readonly ArrayLike<number>[]): Float32Array => {
-  const out = new Float32Array(parts.reduce((n, q) => n + q.length, 0))
-  let k = 0
-  for (const q of parts) (out.set(q, k), (k += q.length))
-  return out
-}
 
 const mlpOn = (name: string) => async (): Promise<Measured> =>
   withBackend(name, () => {

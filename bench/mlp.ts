@@ -10,30 +10,15 @@
  * Run: pnpm --filter @frugal-ts/bench run mlp
  */
 import type { Tensor } from '@frugal-ts/core'
-import { loadJax, loadOurs, randomFloats, randomLabels, useTfBackend } from './src/contenders'
+import { loadJax, loadOurs, useTfBackend } from './src/contenders'
 import type { Measured, Row, TimeOptions } from './src/table'
 import { attempt, fmt, printTable, ratioOf, time } from './src/table'
+import { BATCH, HIDDEN, IN, OUT, flat, jaxMlp, mlpData } from './src/mlp'
 
-const [IN, HIDDEN, OUT, BATCH] = [784, 256, 10, 64]
 const plan: TimeOptions = { warmup: 5, runs: 30, budgetMs: 5000 }
 
-/** the same data for every contender: Glorot-uniform weights, small biases, inputs in [-1, 1), labels in [0, 10) */
-const data = {
-  w1: randomFloats(IN * HIDDEN, 11, Math.sqrt(6 / (IN + HIDDEN))),
-  b1: randomFloats(HIDDEN, 12, 0.1),
-  w2: randomFloats(HIDDEN * OUT, 13, Math.sqrt(6 / (HIDDEN + OUT))),
-  b2: randomFloats(OUT, 14, 0.1),
-  x: randomFloats(BATCH * IN, 15),
-  labels: randomLabels(BATCH, OUT, 16),
-}
+const data = mlpData
 
-/** loss, then the gradients of w1, b1, w2, b2, as one flat array for the check column */
-const flat = (parts: readonly ArrayLike<number>[]): Float32Array => {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
-  let k = 0
-  for (const p of parts) (out.set(p, k), (k += p.length))
-  return out
-}
 
 const ours = (jitted: boolean) => async (): Promise<Measured> => {
   const { core, ad } = await loadOurs()
@@ -93,34 +78,11 @@ const tfjs = (backend: 'cpu' | 'wasm') => async (): Promise<Measured> => {
 }
 
 const jaxJit = async (): Promise<Measured> => {
-  const jax = await loadJax()
-  const { numpy: np, nn } = jax
-  type A = ReturnType<typeof np.array>
-  type Params = { w1: A; b1: A; w2: A; b2: A }
-  const params: Params = {
-    w1: np.array(data.w1).reshape([IN, HIDDEN]),
-    b1: np.array(data.b1),
-    w2: np.array(data.w2).reshape([HIDDEN, OUT]),
-    b2: np.array(data.b2),
-  }
-  const x = np.array(data.x).reshape([BATCH, IN])
-  const y = np.array(data.labels, { dtype: np.int32 })
-  // jax-js arrays are reference-counted and every op consumes its arguments; each input is used once here
-  const loss = (p: Params, x: A, y: A): A => {
-    const logits = np.matmul(nn.relu(np.matmul(x, p.w1).add(p.b1)), p.w2).add(p.b2)
-    return nn.logSoftmax(logits).mul(nn.oneHot(y, OUT)).sum(-1).mean().neg()
-  }
-  const step = jax.jit(jax.valueAndGrad(loss))
+  const m = jaxMlp(await loadJax())
   try {
-    const run = () => {
-      const [l, g] = step(jax.tree.ref(params), x.ref, y.ref) as [A, Params]
-      // dataSync consumes each result
-      return flat([l.dataSync(), g.w1.dataSync(), g.b1.dataSync(), g.w2.dataSync(), g.b2.dataSync()])
-    }
-    return { output: run(), timing: time(run, plan) }
+    return { output: m.run(), timing: time(m.run, plan) }
   } finally {
-    jax.tree.dispose([params, x, y])
-    step.dispose()
+    m.dispose()
   }
 }
 

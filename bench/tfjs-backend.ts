@@ -21,10 +21,11 @@ import { add, dispose, fromArray, keep, matmul, mul, registerBackend, scope, set
 import { jit, nn, valueAndGrad } from '@frugal-ts/autodiff'
 import { tfjsBackend } from '@frugal-ts/backend-tfjs'
 import type { Tf as CoreTf } from '@frugal-ts/backend-tfjs'
-import { randomFloats, randomLabels, useTfBackend } from './src/contenders'
+import { randomFloats, useTfBackend } from './src/contenders'
 import type { Tf } from './src/contenders'
 import type { Column, Row, Timing } from './src/table'
 import { fmt, printTable, ratioOf } from './src/table'
+import { BATCH, HIDDEN, IN, OUT, flat, mlpData } from './src/mlp'
 
 type TfT = ReturnType<Tf['tensor']>
 
@@ -247,22 +248,7 @@ const adamTable = (tf: Tf, be: string) => {
 
 // ---------------------------------------------------------------- MLP 784-256-10
 
-const [IN, HIDDEN, OUT, BATCH] = [784, 256, 10, 64]
-const data = {
-  w1: randomFloats(IN * HIDDEN, 11, Math.sqrt(6 / (IN + HIDDEN))),
-  b1: randomFloats(HIDDEN, 12, 0.1),
-  w2: randomFloats(HIDDEN * OUT, 13, Math.sqrt(6 / (HIDDEN + OUT))),
-  b2: randomFloats(OUT, 14, 0.1),
-  x: randomFloats(BATCH * IN, 15),
-  labels: randomLabels(BATCH, OUT, 16),
-}
-
-const flat = (parts: readonly ArrayLike<number>[]): Float32Array => {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
-  let k = 0
-  for (const p of parts) (out.set(p, k), (k += p.length))
-  return out
-}
+const data = mlpData
 
 type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
 

@@ -30,9 +30,10 @@ import { cpus, loadavg } from 'node:os'
 import type { Tensor } from '@frugal-ts/core'
 import { cpu } from '@frugal-ts/core'
 import { Code, O, V, moduleBytes } from '../packages/core/src/internal/wasm/emit'
-import { loadJax, loadOurs, randomFloats, randomLabels, useTfBackend } from './src/contenders'
+import { loadJax, loadOurs, randomFloats, useTfBackend } from './src/contenders'
 import type { Row, Timing } from './src/table'
 import { fmt, printTable, ratioOf } from './src/table'
+import { BATCH, HIDDEN, IN, OUT, flat, jaxMlp, mlpData } from './src/mlp'
 
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean)
 const wanted = (t: string) => ONLY.length === 0 || ONLY.includes(t)
@@ -377,21 +378,7 @@ if (wanted('matmul')) {
 
 // ------------------------------------------------------------------ MLP
 
-const [IN, HIDDEN, OUT, BATCH] = [784, 256, 10, 64]
-const mlp = {
-  w1: randomFloats(IN * HIDDEN, 11, Math.sqrt(6 / (IN + HIDDEN))),
-  b1: randomFloats(HIDDEN, 12, 0.1),
-  w2: randomFloats(HIDDEN * OUT, 13, Math.sqrt(6 / (HIDDEN + OUT))),
-  b2: randomFloats(OUT, 14, 0.1),
-  x: randomFloats(BATCH * IN, 15),
-  labels: randomLabels(BATCH, OUT, 16),
-}
-const flat = (parts: readonly ArrayLike<number>[]): Float32Array => {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0))
-  let k = 0
-  for (const p of parts) (out.set(p, k), (k += p.length))
-  return out
-}
+const mlp = mlpData
 
 const oursMlp = (backend: string) => (): Contender => {
   const { add, fromArray, matmul, scope, dispose, withBackend } = core
@@ -421,32 +408,15 @@ const oursMlp = (backend: string) => (): Contender => {
   }
 }
 
-const jaxMlp = async (): Promise<Contender> => {
-  const jax = await loadJax()
-  const { numpy: np, nn } = jax
-  type A = ReturnType<typeof np.array>
-  type Params = { w1: A; b1: A; w2: A; b2: A }
-  const params: Params = {
-    w1: np.array(mlp.w1).reshape([IN, HIDDEN]),
-    b1: np.array(mlp.b1),
-    w2: np.array(mlp.w2).reshape([HIDDEN, OUT]),
-    b2: np.array(mlp.b2),
-  }
-  const x = np.array(mlp.x).reshape([BATCH, IN])
-  const y = np.array(mlp.labels, { dtype: np.int32 })
-  const loss = (p: Params, x: A, y: A): A => {
-    const logits = np.matmul(nn.relu(np.matmul(x, p.w1).add(p.b1)), p.w2).add(p.b2)
-    return nn.logSoftmax(logits).mul(nn.oneHot(y, OUT)).sum(-1).mean().neg()
-  }
-  const step = jax.jit(jax.valueAndGrad(loss))
+const jaxMlpContender = async (): Promise<Contender> => {
+  const m = jaxMlp(await loadJax())
   let out: Float32Array | undefined
   return {
     step: () => {
-      const [l, g] = step(jax.tree.ref(params), x.ref, y.ref) as [A, Params]
-      out = flat([l.dataSync(), g.w1.dataSync(), g.b1.dataSync(), g.w2.dataSync(), g.b2.dataSync()])
+      out = m.run()
     },
     output: () => out!.slice(),
-    dispose: () => (jax.tree.dispose([params, x, y]), step.dispose()),
+    dispose: m.dispose,
   }
 }
 
@@ -458,7 +428,7 @@ if (wanted('mlp')) {
       [OURS, oursMlp('cpu-wasm-1t')],
       ['ours: jit(valueAndGrad) cpu-wasm, 2 threads', oursMlp('cpu-wasm')],
       ['ours: jit(valueAndGrad) cpu (JS)', oursMlp('cpu-js')],
-      ['jax-js jit(valueAndGrad)', jaxMlp],
+      ['jax-js jit(valueAndGrad)', jaxMlpContender],
     ],
     40,
   )

@@ -268,13 +268,17 @@ describe('cpu wasm compile: fallback', () => {
       const { input, bind, eqs } = builder()
       const x = input([4, 6])
       const y = bind('mul', [bind('sin', [bind('add', [x, x], {})], {}), x], {})
-      const z = bind('matmul', [y, bind('transpose', [bind('pow', [x, bind('cos', [x], {})], {})], { perm: [1, 0] })], {})
+      const cosx = bind('cos', [x], {})
+      // max of bools (a logical or): every valid program has a SIMD lowering, so this one is written past the shape rules
+      const either: Var = { id: 1000, aval: { shape: [4, 6], dtype: 'bool' } }
+      eqs.push({ prim: 'max', params: {}, inputs: [bind('compare', [x, cosx], { op: 'lt' }), bind('compare', [cosx, x], { op: 'lt' })], out: either })
+      const z = bind('matmul', [y, bind('transpose', [bind('where', [either, cosx, x], {})], { perm: [1, 0] })], {})
       const p: Program = { inputs: [x], consts: [], equations: eqs, outputs: [z, y] }
       const exe = b.compile(p)
       b.compile(p)
-      expect(exe.describe).toMatch(/2 in wasm, 1 on JS \[cos\+pow\]/)
+      expect(exe.describe).toMatch(/2 in wasm, 1 on JS \[cos\+compare\+compare\+max\+where\]/)
       expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
-        'frugal-ts cpu/wasm-simd: pow has no float32 SIMD approximation yet; that step runs on the JS path',
+        'frugal-ts cpu/wasm-simd: max on bool; that step runs on the JS path',
       ])
       const h = b.fromHost(Float32Array.from({ length: 24 }, (_, i) => 0.1 + i / 10), x.aval)
       const want = interpret(p, [h])

@@ -6,10 +6,11 @@
  * `Math.*` rounded to float32), with IEEE special values (±∞, NaN, 0,
  * subnormals) handled; `sin` and `cos` in float64 lanes (range reduction
  * by π/2 and Taylor polynomials, good to float64 round-off for the angles
- * of positional encodings; large |x| lose accuracy as n·π/2 does in float64).
- * `pow` is left to the JS path.
+ * of positional encodings; large |x| lose accuracy as n·π/2 does in float64);
+ * `pow` in float64 lanes too (exp(b·ln|a|), rounded to float32 once: within
+ * a float32 ulp of `Math.pow`, with all of its special values).
  *
- * Each emitter reads its argument from a v128 local and leaves the result on
+ * Each emitter reads its arguments from v128 locals and leaves the result on
  * the stack.
  * @internal
  */
@@ -131,6 +132,26 @@ const fact = (n: number): number => (n <= 1 ? 1 : n * fact(n - 1))
 const SIN = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => (k % 2 ? -1 : 1) / fact(2 * k + 1))
 const COS = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => (k % 2 ? -1 : 1) / fact(2 * k))
 
+/**
+ * Runs `body` (which pushes an f64x2 computed from f64x2 locals) on the low
+ * and then the high two lanes of the f32x4 locals `xs`, promoted to float64,
+ * and pushes the four results rounded to float32.
+ */
+const inFloat64 = (c: Code, xs: readonly number[], body: (halves: readonly number[]) => void) => {
+  for (const high of [false, true]) {
+    const halves = xs.map((x) => {
+      const h = c.local('v128')
+      c.get(x)
+      if (high) c.get(x).shuffle32([2, 3, 2, 3])
+      c.v(V.f64x2PromoteLow).set(h)
+      return h
+    })
+    body(halves)
+    c.v(V.f32x4DemoteF64x2Zero)
+  }
+  c.shuffle32([0, 1, 4, 5])
+}
+
 /** sin or cos of the two f64 lanes in local `x`, pushed as f64x2 */
 const sinCosF64 = (c: Code, x: number, cos: boolean) => {
   const n = c.local('v128')
@@ -162,14 +183,98 @@ const sinCosF64 = (c: Code, x: number, cos: boolean) => {
  * reduced by π/2 (Cody–Waite in two parts), evaluated by Taylor
  * polynomials, and rounded back to float32 once.
  */
-export const emitSinCos = (c: Code, x: number, cos: boolean): void => {
-  const lo = c.local('v128')
-  const hi = c.local('v128')
-  c.get(x).v(V.f64x2PromoteLow).set(lo)
-  c.get(x).get(x).shuffle32([2, 3, 2, 3]).v(V.f64x2PromoteLow).set(hi)
-  sinCosF64(c, lo, cos)
-  c.v(V.f32x4DemoteF64x2Zero)
-  sinCosF64(c, hi, cos)
-  c.v(V.f32x4DemoteF64x2Zero)
-  c.shuffle32([0, 1, 4, 5])
+export const emitSinCos = (c: Code, x: number, cos: boolean): void => inFloat64(c, [x], ([h]) => sinCosF64(c, h, cos))
+
+/** ln 2 split: LN2_HI64 has 32 significant bits, so n·LN2_HI64 is exact for |n| < 2²¹ */
+const LN2_HI64 = 6.93147180369123816490e-01
+const LN2_LO64 = 1.90821492927058770002e-10
+/** 2·atanh s = 2s·A(s²) to s¹⁵ (|s| ≤ 0.172: truncation < 4e-14 relative) */
+const ATANH = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => 1 / (2 * k + 1))
+/** exp r to r¹² (|r| ≤ ln2/2: truncation < 2e-16 relative) */
+const EXP = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((k) => 1 / fact(k))
+
+/**
+ * ln|a| of the f64 lanes in local `a`, into local `ln`: |a| = m·2ᵉ with m in
+ * [√½, √2) taken from the bits (float32 subnormals are normal in float64),
+ * then e·ln2 + 2·atanh((m−1)/(m+1)). ±0 give −∞, ±∞ give ∞, NaN stays NaN.
+ */
+const lnAbsF64 = (c: Code, a: number, ln: number) => {
+  const x = c.local('v128')
+  const e = c.local('v128')
+  const m = c.local('v128')
+  const big = c.local('v128')
+  const s = c.local('v128')
+  const z = c.local('v128')
+  c.get(a).v(V.f64x2Abs).set(x)
+  // the exponent field is bits 20–30 of each lane's high word (i32 lanes 1 and 3)
+  c.get(x).i32(20).v(V.i32x4ShrU).set(e)
+  c.get(e).get(e).shuffle32([1, 3, 1, 3]).v(V.f64x2ConvertLowI32x4S).f64x2(1023).v(V.f64x2Sub).set(e)
+  // the mantissa: clear the sign and exponent (the bits of −∞), set the exponent of 1
+  c.get(x).f64x2(-Infinity).v(V.andnot).f64x2(1).v(V.or).set(m)
+  c.get(m).f64x2(Math.SQRT2).v(V.f64x2Gt).set(big)
+  c.get(m).f64x2(0.5).v(V.f64x2Mul).get(m).get(big).v(V.bitselect).set(m)
+  c.get(e).f64x2(1).v(V.f64x2Add).get(e).get(big).v(V.bitselect).set(e)
+  c.get(m).f64x2(1).v(V.f64x2Sub).get(m).f64x2(1).v(V.f64x2Add).v(V.f64x2Div).set(s)
+  c.get(s).get(s).v(V.f64x2Mul).set(z)
+  // e·LN2_HI64 + (2s·A(z) + e·LN2_LO64)
+  c.get(e).f64x2(LN2_HI64).v(V.f64x2Mul)
+  c.get(s).get(s).v(V.f64x2Add)
+  hornerF64(c, z, ATANH)
+  c.v(V.f64x2Mul).get(e).f64x2(LN2_LO64).v(V.f64x2Mul).v(V.f64x2Add).v(V.f64x2Add).set(ln)
+  c.f64x2(-Infinity).get(ln).get(x).f64x2(0).v(V.f64x2Eq).v(V.bitselect).set(ln)
+  c.get(x).get(ln).get(x).f64x2(Infinity).v(V.f64x2Eq).get(x).get(x).v(V.f64x2Ne).v(V.or).v(V.bitselect).set(ln)
 }
+
+/**
+ * exp of the f64 lanes in local `y`, pushed as f64x2: y clamped to ±120 (far
+ * past float32's range; NaN stays NaN), y = n·ln2 + r with |r| ≤ ln2/2,
+ * exp r by its Taylor polynomial, times 2ⁿ built from its bits.
+ */
+const expF64 = (c: Code, y: number) => {
+  const n = c.local('v128')
+  const r = c.local('v128')
+  c.get(y).f64x2(-120).v(V.f64x2Max).f64x2(120).v(V.f64x2Min).set(y)
+  c.get(y).f64x2(LOG2E).v(V.f64x2Mul).v(V.f64x2Nearest).set(n)
+  c.get(y).get(n).f64x2(LN2_HI64).v(V.f64x2Mul).v(V.f64x2Sub).get(n).f64x2(LN2_LO64).v(V.f64x2Mul).v(V.f64x2Sub).set(r)
+  hornerF64(c, r, EXP)
+  // 2ⁿ: (n + 1023) << 20 in i32 lanes 0 and 1, moved to the high words of the f64 lanes
+  c.get(n).v(V.i32x4TruncSatF64x2SZero).i32x4(1023).v(V.i32x4Add).i32(20).v(V.i32x4Shl).i32x4(0).shuffle32([4, 0, 4, 1])
+  c.v(V.f64x2Mul)
+}
+
+/**
+ * aᵇ of the f64 lanes in locals `a`, `b`, pushed as f64x2, with the special
+ * values of `Math.pow`: the magnitude exp(b·ln|a|) already gives those of
+ * zero, infinite and NaN operands (0·∞ = NaN is JS's 1^±∞); then a negative
+ * base (−0 and −∞ too) to an odd power gives a negative result, a finite
+ * negative base to a non-integer power NaN, and b = ±0 gives 1.
+ */
+const powF64 = (c: Code, a: number, b: number) => {
+  const y = c.local('v128')
+  const r = c.local('v128')
+  const odd = c.local('v128')
+  lnAbsF64(c, a, y)
+  c.get(y).get(b).v(V.f64x2Mul).set(y)
+  expF64(c, y)
+  c.set(r)
+  // b − 2·floor(b/2) = 1: copy the sign of a
+  c.get(b).get(b).f64x2(0.5).v(V.f64x2Mul).v(V.f64x2Floor).f64x2(2).v(V.f64x2Mul).v(V.f64x2Sub).f64x2(1).v(V.f64x2Eq).set(odd)
+  c.get(a).get(r).get(odd).f64x2(-0).v(V.and).v(V.bitselect).set(r)
+  // −∞ < a < 0 and floor(b) ≠ b: NaN
+  c.f64x2(NaN).get(r)
+  c.get(a).f64x2(0).v(V.f64x2Lt).get(a).f64x2(-Infinity).v(V.f64x2Gt).v(V.and)
+  c.get(b).v(V.f64x2Floor).get(b).v(V.f64x2Ne).v(V.and)
+  c.v(V.bitselect).set(r)
+  // b = ±0: 1, even for a NaN
+  c.f64x2(1).get(r).get(b).f64x2(0).v(V.f64x2Eq).v(V.bitselect)
+}
+
+/**
+ * `pow(a, b)` of four float32 lanes (locals `a`, `b`): each half promoted to
+ * float64, ln|a| and exp in float64 (relative error about 1e-14), and the
+ * result rounded to float32 once, so it is within a float32 ulp of
+ * `Math.fround(Math.pow(a, b))` (it differs only where the float64 result
+ * lies within 1e-14 of a float32 rounding boundary), overflowing to ±∞ and
+ * underflowing through the subnormals to ±0 in the rounding.
+ */
+export const emitPow = (c: Code, a: number, b: number): void => inFloat64(c, [a, b], ([ha, hb]) => powF64(c, ha, hb))

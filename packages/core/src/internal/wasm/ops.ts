@@ -3,7 +3,7 @@
  * the exact semantics of the JS kernels (`cpu/elementwise.ts`): float32
  * lanes are f32x4 (each op rounds to float32, so results equal op-by-op
  * results bit for bit, except the approximated `exp`, `log`, `tanh`, `sin`,
- * `cos`), int32
+ * `cos`, `pow`), int32
  * lanes are i32x4 (wrapping), and bool lanes are masks (0 or all ones) in
  * registers, 0/1 bytes in memory.
  * @internal
@@ -12,15 +12,13 @@ import type { DType } from '../../DType'
 import type { CompareOp, Primitive, PrimitiveParams } from '../../Primitive'
 import type { Code } from './emit'
 import { V } from './emit'
-import { emitExp, emitLog, emitSinCos, emitTanh } from './math'
+import { emitExp, emitLog, emitPow, emitSinCos, emitTanh } from './math'
 
 /** Why `prim` on these dtypes has no SIMD lowering, or undefined when it has one. */
 export const unsupportedOp = (prim: Primitive, ins: readonly DType[]): string | undefined => {
   switch (prim) {
-    case 'pow':
-      return 'pow has no float32 SIMD approximation yet'
     case 'neg': case 'exp': case 'log': case 'sqrt': case 'tanh': case 'sign': case 'sin': case 'cos':
-    case 'add': case 'mul': case 'div': case 'max': case 'compare': case 'where': case 'cast':
+    case 'add': case 'mul': case 'div': case 'max': case 'pow': case 'compare': case 'where': case 'cast':
       return ins.some((d) => d === 'bool') && prim !== 'compare' && prim !== 'where' && prim !== 'cast'
         ? `${prim} on bool`
         : undefined
@@ -81,6 +79,8 @@ export const emitOp = (c: Code, prim: Primitive, params: unknown, ins: readonly 
     case 'div':
       c.get(a).get(b).v(V.f32x4Div)
       return
+    case 'pow':
+      return emitPow(c, a, b)
     case 'max':
       // JS: a > b || a !== a ? a : b (propagates NaN, keeps b on ties)
       if (int) c.get(a).get(b).v(V.i32x4MaxS)

@@ -9,8 +9,10 @@
  * with the reason printed.
  */
 import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { playwright } from '@vitest/browser-playwright'
+import type { BrowserCommand } from 'vitest/node'
 import { defineConfig } from 'vitest/config'
 
 const root = fileURLToPath(new URL('.', import.meta.url))
@@ -60,6 +62,42 @@ export const chromiumArgs = [
   '--use-vulkan=swiftshader',
 ]
 
+/**
+ * Cross-origin isolation, for SharedArrayBuffer (the cpu backend's shared wasm
+ * memory and its Web Workers: cpu-wasm.test.ts). Everything the pages load
+ * comes from this server, so `require-corp` blocks nothing.
+ */
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+
+/**
+ * Browser command `notIsolated(source, modules)`: opens a second page of the
+ * same origin whose document is served without the isolation headers (so
+ * it has no SharedArrayBuffer), imports `modules` (paths relative to this
+ * folder, served by Vite like the test files) there, and returns what the
+ * async function whose text is `source` returns when called with them.
+ */
+const notIsolated: BrowserCommand<[source: string, modules: string[]]> = async (ctx, source, modules) => {
+  const page = await ctx.context.newPage()
+  try {
+    const url = new URL('/__not-isolated.html', ctx.page.url()).href
+    await page.route(url, (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>not cross-origin isolated</title>' }))
+    await page.goto(url)
+    const urls = modules.map((m) => `/@fs${resolve(root, m)}`)
+    return await page.evaluate(
+      async ([source, urls]) => (0, eval)(`(${source})`)(...(await Promise.all(urls.map((u) => import(u))))),
+      [source, urls] as const,
+    )
+  } finally {
+    await page.close()
+  }
+}
+
+declare module 'vitest/browser' {
+  interface BrowserCommands {
+    notIsolated: (source: string, modules: string[]) => Promise<unknown>
+  }
+}
+
 // Test modules run against the TypeScript sources of the workspace packages
 // (their `source` export condition), as in the Node config.
 const conditions = ['source', 'module', 'browser', 'development|production']
@@ -87,7 +125,7 @@ export default defineConfig({
       '@frugal-ts/core > io-ts',
     ],
   },
-  server: { host: '127.0.0.1' },
+  server: { host: '127.0.0.1', headers: isolation },
   test: missing
     ? { include: ['no-chromium.test.ts'], environment: 'node', provide: provided }
     : {
@@ -102,6 +140,7 @@ export default defineConfig({
           headless: true,
           screenshotFailures: false,
           api: { host: '127.0.0.1', port: 63315, strictPort: false },
+          commands: { notIsolated },
           provider: playwright({ launchOptions: { executablePath: chromium, args: chromiumArgs } }),
           instances: [{ browser: 'chromium' }],
         },

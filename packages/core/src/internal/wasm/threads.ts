@@ -8,9 +8,19 @@
  * thread, where waiting is not allowed). Kernels write disjoint parts of
  * their outputs, so no other synchronisation is needed.
  *
+ * Chromium does not start a Web Worker while the thread that created it is
+ * busy (a spin on one that had not started ran into the 60 s deadline), so
+ * browser workers count themselves in once they have the memory; until all
+ * have, `run` runs every share on the calling thread (on its own instances
+ * of the jobs' modules), and `whenStarted` says when that ends: in headless
+ * Chromium, 20 to 120 ms after the page's thread is next free (measured on
+ * 2 cores; test-browser/cpu-wasm.test.ts prints it). Node workers start on
+ * their own: shares go to them from the first call.
+ *
  * There is no pool without shared memory (SharedArrayBuffer) or without a
  * way to start workers; `reason` then says why and everything runs on the
- * calling thread.
+ * calling thread. A browser worker that fails to start (its `error` event)
+ * leaves the pool at one thread, with the error as `reason`.
  * @internal
  */
 import { theHeap } from './heap'
@@ -28,19 +38,25 @@ export interface Pool {
   readonly size: number
   /** why there are no workers (empty when there are) */
   readonly reason: string
-  /** runs `here` on the calling thread and each of `jobs` on a worker, returning when all are done */
+  /** runs `here` on the calling thread and each of `jobs` on a worker (on the calling thread too until browser workers have started), returning when all are done */
   run(here: () => void, jobs: readonly Job[]): void
   /** jobs workers have finished so far (for tests) */
   readonly jobs: number
 }
 
+// ctrl, an Int32Array over a SharedArrayBuffer: [jobs done, a job failed, workers started]
 const WORKER = `
 const isNode = typeof process === 'object' && process.versions && process.versions.node
 const port = isNode ? require('node:worker_threads').parentPort : self
 let memory, ctrl
 const exports = []
 const onMessage = (m) => {
-  if (m.t === 'init') { memory = m.memory; ctrl = new Int32Array(m.ctrl); return }
+  if (m.t === 'init') {
+    memory = m.memory; ctrl = new Int32Array(m.ctrl)
+    Atomics.add(ctrl, 2, 1)
+    if (!isNode) port.postMessage('started')
+    return
+  }
   if (m.t === 'module') { exports[m.id] = new WebAssembly.Instance(m.module, { env: { memory } }).exports; return }
   try { exports[m.id][m.name](...m.args) } catch (e) { Atomics.store(ctrl, 1, 1) }
   Atomics.add(ctrl, 0, 1)
@@ -53,10 +69,20 @@ interface Handle {
   post(m: unknown): void
 }
 
-const spawn = (n: number): { workers: Handle[]; reason: string } => {
+interface Spawned {
+  readonly workers: Handle[]
+  /** why there are none */
+  readonly reason: string
+  /** Node: workers take shares from the first call; browsers: once all have started */
+  readonly node: boolean
+  /** browsers: called with each worker's first message ('started') and its `error` events */
+  readonly events?: { onStarted?: () => void; onError?: (message: string) => void }
+}
+
+const spawn = (n: number): Spawned => {
   const g = globalThis as unknown as {
     process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown }
-    Worker?: new (url: string) => { postMessage(m: unknown): void }
+    Worker?: new (url: string) => Worker
     Blob?: typeof Blob
     URL?: typeof URL
   }
@@ -64,50 +90,80 @@ const spawn = (n: number): { workers: Handle[]; reason: string } => {
     const wt = g.process.getBuiltinModule?.('node:worker_threads') as
       | { Worker: new (src: string, o: { eval: boolean }) => { postMessage(m: unknown): void; unref(): void } }
       | undefined
-    if (!wt) return { workers: [], reason: 'this Node has no process.getBuiltinModule (Node ≥ 20.16 needed for worker threads)' }
+    if (!wt) return { workers: [], node: true, reason: 'this Node has no process.getBuiltinModule (Node ≥ 20.16 needed for worker threads)' }
     const workers = Array.from({ length: n }, () => {
       const w = new wt.Worker(WORKER, { eval: true })
       w.unref()
       return { post: (m: unknown) => w.postMessage(m) }
     })
-    return { workers, reason: '' }
+    return { workers, node: true, reason: '' }
   }
   if (typeof g.Worker === 'function' && g.Blob && g.URL) {
     const url = g.URL.createObjectURL(new g.Blob([WORKER], { type: 'text/javascript' }))
+    const events: NonNullable<Spawned['events']> = {}
     const workers = Array.from({ length: n }, () => {
       const w = new g.Worker!(url)
+      w.onmessage = () => events.onStarted?.()
+      w.onerror = (e) => {
+        e.preventDefault() // handled: the pool stays on the calling thread and says why
+        events.onError?.(e.message || 'a worker failed to load its script')
+      }
       return { post: (m: unknown) => w.postMessage(m) }
     })
-    return { workers, reason: '' }
+    return { workers, node: false, reason: '', events }
   }
-  return { workers: [], reason: 'no worker threads in this environment' }
+  return { workers: [], node: false, reason: 'no worker threads in this environment' }
 }
 
 const single = (reason: string): Pool => ({ size: 1, reason, run: (here) => here(), jobs: 0 })
+
+const starts = new WeakMap<Pool, Promise<void>>()
 
 const create = (threads: number): Pool => {
   const heap = theHeap()
   if (!heap.shared) return single('SharedArrayBuffer is unavailable, so workers cannot share the wasm memory')
   if (threads <= 1) return single('one thread requested')
-  let spawned: ReturnType<typeof spawn>
+  let spawned: Spawned
   try {
     spawned = spawn(threads - 1)
   } catch (e) {
     return single(`workers could not start (${e instanceof Error ? e.message : String(e)})`)
   }
-  const { workers, reason } = spawned
+  const { workers, reason, node, events } = spawned
   if (workers.length === 0) return single(reason)
-  const ctrl = new Int32Array(new SharedArrayBuffer(8))
+  const ctrl = new Int32Array(new SharedArrayBuffer(12))
   for (const w of workers) w.post({ t: 'init', memory: heap.memory, ctrl: ctrl.buffer })
   const ids = new Map<WebAssembly.Module, number>()
-  const nodeMain = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string'
-  return {
-    size: workers.length + 1,
-    reason: '',
+  let failure = ''
+  const started = () => !failure && (node || Atomics.load(ctrl, 2) === workers.length)
+
+  // before the workers have started: every share on this thread, on instances of its own
+  const instances = new WeakMap<WebAssembly.Module, Record<string, (...args: number[]) => void>>()
+  const runHere = (job: Job): void => {
+    let e = instances.get(job.module)
+    if (!e) {
+      e = new WebAssembly.Instance(job.module, { env: { memory: heap.memory } }).exports as Record<string, (...args: number[]) => void>
+      instances.set(job.module, e)
+    }
+    e[job.name](...job.args)
+  }
+
+  const pool: Pool = {
+    get size() {
+      return failure ? 1 : workers.length + 1
+    },
+    get reason() {
+      return failure && `a worker failed to start (${failure}), so every share runs on the calling thread`
+    },
     get jobs() {
       return Atomics.load(ctrl, 0)
     },
     run: (here, jobs) => {
+      if (!started()) {
+        here()
+        for (const job of jobs) runHere(job)
+        return
+      }
       const start = Atomics.load(ctrl, 0)
       const k = Math.min(jobs.length, workers.length)
       for (let j = 0; j < k; j++) {
@@ -121,14 +177,28 @@ const create = (threads: number): Pool => {
         workers[j].post({ t: 'job', id, name: job.name, args: job.args })
       }
       here()
+      for (let j = k; j < jobs.length; j++) runHere(jobs[j])
       const deadline = Date.now() + 60_000
       for (let done = Atomics.load(ctrl, 0); done - start < k; done = Atomics.load(ctrl, 0)) {
         if (Date.now() > deadline) throw new Error('wasm threads: a worker did not finish its share within 60 s')
-        if (nodeMain) Atomics.wait(ctrl, 0, done, 1000)
+        if (node) Atomics.wait(ctrl, 0, done, 1000)
       }
       if (Atomics.exchange(ctrl, 1, 0) !== 0) throw new Error('wasm threads: a kernel failed on a worker')
     },
   }
+  if (events) {
+    const all = new Promise<void>((resolve, reject) => {
+      let count = 0
+      events.onStarted = () => ++count === workers.length && resolve()
+      events.onError = (message) => {
+        failure ||= message
+        reject(new Error(`wasm threads: ${pool.reason}`))
+      }
+    })
+    all.catch(() => {}) // not unhandled: `reason` tells it too
+    starts.set(pool, all)
+  }
+  return pool
 }
 
 const pools = new Map<number, Pool>()
@@ -142,6 +212,14 @@ export const poolOf = (threads: number): Pool => {
   }
   return p
 }
+
+/**
+ * Resolves once `pool` hands shares to its workers: when every browser worker
+ * has started (until then its `run` keeps every share on the calling thread);
+ * at once for Node workers and for pools without workers. Rejects, with the
+ * reason, when a browser worker fails to start.
+ */
+export const whenStarted = (pool: Pool): Promise<void> => starts.get(pool) ?? Promise.resolve()
 
 /** The number of hardware threads (cores) of this machine, at least 1. */
 export const hardwareThreads = (): number => {

@@ -92,6 +92,13 @@ export interface CpuOptions {
    * copy their inputs in and outputs out, as without SharedArrayBuffer.
    */
   readonly resident?: boolean
+  /**
+   * On the wasm path, run independent elementwise loops of the same shape
+   * (an optimizer's per-leaf updates) as one loop (default true): fewer
+   * calls and more memory streams per loop. False keeps one loop per fused
+   * chain (for comparison).
+   */
+  readonly mergeLoops?: boolean
 }
 
 const warned = new Set<string>()
@@ -203,7 +210,7 @@ export const cpu = (options: CpuOptions = {}): CpuBackend => {
     kernels,
     compile: (program) => {
       const exact = options.exactFusion ?? true
-      if (on) return compileWasm(program, { heap: heap!, handle: allocate, block, adopt, fallback: onFallback, pool: poolNow() }, exact, resident)
+      if (on) return compileWasm(program, { heap: heap!, handle: allocate, block, adopt, fallback: onFallback, pool: poolNow() }, exact, resident, options.mergeLoops ?? true)
       const exe = compileProgram(program, { alloc: allocate, adopt }, exact)
       return options.wasm ? { ...exe, describe: exe.describe.replace(/^cpu:/, `${path()}:`) } : exe
     },

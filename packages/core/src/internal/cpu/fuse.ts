@@ -169,3 +169,97 @@ export const schedule = (p: Program, round = true): Step[] => {
   })
   return steps
 }
+
+/** How `mergeSiblings` may join independent loops. */
+export interface MergeOptions {
+  /**
+   * A register budget for merged loops of at least `STREAMED` elements: their
+   * full-size operands (outputs and inputs read at every index: the memory
+   * streams) plus their distinct broadcast inputs (values held in registers
+   * for the whole loop) stay within it. Shorter loops merge up to
+   * `MAX_MERGED_EQUATIONS`.
+   */
+  readonly budget: number
+  /** whether these equations may run as one loop (e.g. each has a SIMD lowering) */
+  readonly accepts: (eqs: readonly Equation[]) => boolean
+}
+
+/** An elementwise step: a fused group or a single elementwise kernel. */
+const isLoop = (s: Step) => s.kind === 'fused' || (s.kind === 'kernel' && s.inPlace)
+
+const loopShape = (s: Step) => s.outs[s.outs.length - 1].aval.shape
+
+/** Loops this long stream their operands from memory (4 × 16 K floats: beyond a typical L1 and L2 share). */
+const STREAMED = 1 << 14
+/** bounds the size of a merged loop's code */
+const MAX_MERGED_EQUATIONS = 256
+
+interface Sibling {
+  /** the position of the merged loop: that of its first member */
+  readonly at: number
+  readonly shape: S.Shape
+  readonly streamed: boolean
+  readonly members: Step[]
+  readonly eqs: Equation[]
+  /** full-size operands */
+  streams: number
+  /** ids of the broadcast inputs */
+  readonly splats: Set<number>
+}
+
+const cost = (streams: number, splats: ReadonlySet<number>) => streams + splats.size
+
+/**
+ * Horizontal fusion: independent elementwise steps of the same shape (the
+ * per-leaf updates of an optimizer, the per-leaf bias corrections) become
+ * one loop, which runs at the position of the first of them. A step joins an
+ * earlier loop when every variable it reads is produced before that loop
+ * (so moving it up keeps the program order valid), the shapes are equal,
+ * `options.accepts` the joined equations, and a long loop stays within
+ * `options.budget`. Fewer, wider loops: one call instead of one per leaf,
+ * and more memory streams in flight per loop, as long as the loop's values
+ * fit the registers (spills cost more than the streams gain). Every merged loop loads
+ * all its operands at an index before storing any result there, so the
+ * planner's in-place rule holds for it.
+ * @param round as for `schedule`
+ */
+export const mergeSiblings = (steps: readonly Step[], round: boolean, options: MergeOptions): Step[] => {
+  const at = new Map<number, number>() // var id -> position of the step producing it
+  const order: (Step | Sibling)[] = []
+  const open: Sibling[] = []
+  for (const s of steps) {
+    const ready = s.inputs.reduce((r, v) => Math.max(r, at.get(v.id) ?? -1), -1)
+    let place = order.length
+    if (isLoop(s)) {
+      const shape = loopShape(s)
+      const n = S.size(shape)
+      const streams = s.outs.length + s.inputs.filter((v) => S.size(v.aval.shape) === n).length
+      const splats = s.inputs.filter((v) => S.size(v.aval.shape) !== n).map((v) => v.id)
+      const fits = (x: Sibling) => !x.streamed || cost(x.streams + streams, new Set([...x.splats, ...splats])) <= options.budget
+      const g = open.find(
+        (x) =>
+          x.at > ready && S.equals(x.shape, shape) && fits(x) &&
+          x.eqs.length + s.eqs.length <= MAX_MERGED_EQUATIONS && options.accepts([...x.eqs, ...s.eqs]),
+      )
+      if (g) {
+        g.members.push(s)
+        g.eqs.push(...s.eqs)
+        g.streams += streams
+        for (const id of splats) g.splats.add(id)
+        place = g.at
+      } else {
+        const fresh: Sibling = { at: order.length, shape, streamed: n >= STREAMED, members: [s], eqs: [...s.eqs], streams, splats: new Set(splats) }
+        order.push(fresh)
+        open.push(fresh)
+      }
+    } else order.push(s)
+    for (const o of s.outs) at.set(o.id, place)
+  }
+  return order.map((x) => {
+    if (!('members' in x)) return x
+    if (x.members.length === 1) return x.members[0]
+    const inputs = [...new Map(x.members.flatMap((m) => m.inputs).map((v) => [v.id, v])).values()]
+    const outs = x.members.flatMap((m) => m.outs)
+    return { kind: 'fused', eqs: x.eqs, inputs, outs, inPlace: true, run: fusedKernel(x.eqs, inputs, outs, round) }
+  })
+}

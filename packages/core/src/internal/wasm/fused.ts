@@ -68,6 +68,7 @@ const generate = (eqs: readonly Equation[], inputs: readonly Var[], outs: readon
     const body = (one: boolean, lane = 0) => {
       if (lane === 0) c.get(i).i32(2).op(O.i32Shl).set(j4)
       const at = (k: number) => lane << shiftOf[dtypeOf(k)]
+      // every operand is loaded before any result is stored: an output may take a dying input's buffer
       inputs.forEach((v, j) => {
         const s = splats.get(j)
         if (s !== undefined) return regs.set(v.id, s)

@@ -45,8 +45,16 @@ export interface Jitted<A extends unknown[], R> {
 
 interface Entry {
   readonly program: Program
-  /** output tree with non-tensor leaves kept and tensor leaves as their output position */
-  readonly outTemplate: unknown
+  /** the structure of the output tree */
+  readonly outDef: Tree.TreeDef
+  /** its leaves: non-tensor leaves kept, tensor leaves as their output position */
+  readonly outLeaves: readonly unknown[]
+  /** where each program output comes from: an input (≥ 0), a constant (−1 − index), or the run (null) */
+  readonly sources: readonly (number | null)[]
+  /** the first output position of each output's variable (outputs may repeat one) */
+  readonly firstOf: readonly number[]
+  /** the inputs returned as outputs (a donated one among them is not disposed) */
+  readonly returned: ReadonlySet<number>
   readonly executables: Map<Backend, Executable<unknown> | null>
   /** the program's constants on each backend it ran on (converted once, kept for the entry's life) */
   readonly consts: Map<Backend, Tensor[]>
@@ -54,20 +62,47 @@ interface Entry {
   readonly owned: Set<Tensor>
 }
 
-/** A cache key: tree structure, tensor shapes/dtypes, and static (non-tensor) leaf values. */
-const signature = (x: unknown): string => {
-  if (x instanceof Tensor) return `T${x.dtype}[${x.shape.join(',')}]`
-  if (Array.isArray(x)) return `[${x.map(signature).join(',')}]`
-  if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype)
-    return `{${Object.keys(x)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${signature((x as Record<string, unknown>)[k])}`)
-      .join(',')}}`
-  if (typeof x === 'function') throw new CoreError('jit: a function argument cannot be part of a jitted signature; close over it instead')
-  return `${typeof x}:${String(x)}`
+/** What one walk over a call's arguments finds. */
+interface Scan {
+  /** the cache key: tree structure, tensor shapes and dtypes, static (non-tensor) leaf values */
+  readonly key: string
+  /** the tensor leaves, in canonical tree order */
+  readonly tensors: Tensor[]
+  /** the argument position of each tensor */
+  readonly argOf: number[]
+  /** whether a tensor is a tracer (jit called inside a transformation) */
+  readonly traced: boolean
 }
 
-const isTraced = (args: unknown[]): boolean => Tree.leaves(args).some((l) => l instanceof Tensor && l.trace !== null)
+/** One walk in `Tree`'s canonical order (object keys sorted; null and undefined empty). */
+const scan = (args: readonly unknown[]): Scan => {
+  const parts: string[] = []
+  const tensors: Tensor[] = []
+  const argOf: number[] = []
+  let traced = false
+  let arg = 0
+  const visit = (x: unknown): void => {
+    if (x instanceof Tensor) {
+      parts.push(`T${x.dtype}[${x.shape.join(',')}]`)
+      tensors.push(x)
+      argOf.push(arg)
+      if (x.trace !== null) traced = true
+    } else if (x === null || x === undefined) parts.push(String(x))
+    else if (Array.isArray(x)) {
+      parts.push('[')
+      for (const c of x) visit(c), parts.push(',')
+      parts.push(']')
+    } else if (!Tree.isLeafDefault(x)) {
+      const o = x as Record<string, unknown>
+      parts.push('{')
+      for (const k of Object.keys(o).sort()) parts.push(JSON.stringify(k), ':'), visit(o[k]), parts.push(',')
+      parts.push('}')
+    } else if (typeof x === 'function') throw new CoreError('jit: a function argument cannot be part of a jitted signature; close over it instead')
+    else parts.push(`${typeof x}:${String(x)}`)
+  }
+  for (; arg < args.length; arg++) visit(args[arg]), parts.push(';')
+  return { key: parts.join(''), tensors, argOf, traced }
+}
 
 /**
  * Traces `f` once per input signature (tree structure, shapes, dtypes, and the
@@ -86,8 +121,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
   if (!Number.isInteger(limit) || limit < 1) throw new CoreError(`jit: cacheLimit must be a positive integer, got ${limit}`)
   let traceCount = 0
 
-  const entryFor = (args: A): Entry => {
-    const key = signature(args)
+  const entryFor = (args: A, key = scan(args).key): Entry => {
     const hit = cache.get(key)
     if (hit) {
       cache.delete(key)
@@ -102,12 +136,19 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
           const traced = Tree.map(args, (l: unknown) => (l instanceof Tensor ? trace.input(l) : l)) as A
           const out = f(...traced)
           const outputs: Var[] = []
-          const outTemplate = Tree.map(out, (l: unknown) => {
+          const [leaves, outDef] = Tree.flatten(out)
+          const outLeaves = leaves.map((l: unknown) => {
             if (!(l instanceof Tensor)) return l
             outputs.push(trace.varOf(l))
             return new OutputSlot(outputs.length - 1)
           })
-          return { program: trace.program(outputs), outTemplate, executables: new Map(), consts: new Map(), owned: new Set() } satisfies Entry
+          const program = trace.program(outputs)
+          const inputAt = new Map(program.inputs.map((v, i) => [v.id, i]))
+          const constAt = new Map(program.consts.map((c, i) => [c.var.id, i]))
+          const sources = outputs.map((v) => inputAt.get(v.id) ?? (constAt.has(v.id) ? -1 - constAt.get(v.id)! : null))
+          const firstOf = outputs.map((v) => outputs.findIndex((w) => w.id === v.id))
+          const returned = new Set(sources.filter((x): x is number => x !== null && x >= 0))
+          return { program, outDef, outLeaves, sources, firstOf, returned, executables: new Map(), consts: new Map(), owned: new Set() } satisfies Entry
         },
       ),
     )
@@ -124,25 +165,21 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     return entry
   }
 
-  const run = (args: A): R => {
-    const entry = entryFor(args)
-    const inputs = Tree.leaves(args).filter((l): l is Tensor => l instanceof Tensor)
+  const donated = new Set(options.donate ?? [])
+  const run = (args: A, s: Scan): R => {
+    const entry = entryFor(args, s.key)
+    const inputs = s.tensors
     const backend = inputs.length > 0 ? inputs[0].backend : currentBackend()
-    const results = execute(entry, backend, inputs, donatedIndices(args))
-    return Tree.map(entry.outTemplate, (l: unknown) => (l instanceof OutputSlot ? results[l.index] : l)) as R
+    const donate: number[] = []
+    if (donated.size > 0) for (let k = 0; k < inputs.length; k++) if (donated.has(s.argOf[k])) donate.push(k)
+    const results = execute(entry, backend, inputs, donate)
+    return Tree.unflatten(entry.outDef, entry.outLeaves.map((l) => (l instanceof OutputSlot ? results[l.index] : l))) as R
   }
 
-  const donatedIndices = (args: A): number[] => {
-    if (!options.donate?.length) return []
-    const out: number[] = []
-    let k = 0
-    args.forEach((a, i) => {
-      for (const l of Tree.leaves(a)) if (l instanceof Tensor) (options.donate!.includes(i) && out.push(k), k++)
-    })
-    return out
-  }
-
-  const jitted = ((...args: A): R => (isTraced(args) ? f(...args) : run(args))) as Jitted<A, R>
+  const jitted = ((...args: A): R => {
+    const s = scan(args)
+    return s.traced ? f(...args) : run(args, s)
+  }) as Jitted<A, R>
   Object.defineProperties(jitted, {
     traceCount: { get: () => traceCount },
     cacheSize: { get: () => cache.size },
@@ -150,7 +187,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
   Object.assign(jitted, {
     lower: (...args: A) => entryFor(args).program,
     describe: (...args: A) => {
-      const inputs = Tree.leaves(args).filter((l): l is Tensor => l instanceof Tensor)
+      const inputs = scan(args).tensors
       const backend = inputs.length > 0 ? inputs[0].backend : currentBackend()
       return executableFor(entryFor(args), backend)?.describe ?? 'interpreted'
     },
@@ -196,20 +233,14 @@ const execute = (entry: Entry, backend: Backend, inputs: Tensor[], donate: numbe
     consts.map((c) => storageOf(c, 'jit').handle),
     donate,
   )
-  const byVar = new Map<number, Tensor>()
-  program.inputs.forEach((v, i) => byVar.set(v.id, inputs[i]))
-  program.consts.forEach((c, i) => byVar.set(c.var.id, consts[i]))
-  const returned = new Set<Tensor>()
-  const outs = program.outputs.map((v, i) => {
-    let t = byVar.get(v.id)
-    if (!t) {
-      t = concrete(backend, outHandles[i], v.aval.shape, v.aval.dtype)
-      byVar.set(v.id, t)
-    }
-    returned.add(t)
-    return t
+  const { sources, firstOf, returned } = entry
+  const outs: Tensor[] = []
+  program.outputs.forEach((v, i) => {
+    const src = sources[i]
+    if (src !== null) outs.push(src >= 0 ? inputs[src] : consts[-1 - src])
+    else outs.push(firstOf[i] < i ? outs[firstOf[i]] : concrete(backend, outHandles[i], v.aval.shape, v.aval.dtype))
   })
-  for (const i of donate) if (!returned.has(inputs[i])) disposeDonated(inputs[i])
+  for (const i of donate) if (!returned.has(i)) disposeDonated(inputs[i])
   return outs
 }
 

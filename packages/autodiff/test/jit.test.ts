@@ -109,4 +109,32 @@ describe('jit cache limit', () => {
     expect(afterSix.tensors - before.tensors).toBeLessThanOrEqual(4)
     expect(() => jit((x: Tensor) => x, { cacheLimit: 0 })).toThrow(/cacheLimit must be a positive integer, got 0/)
   })
+
+  it('output trees: a result returned twice is one tensor, returned inputs and static leaves pass through, donated returned inputs stay live', () => {
+    const jf = jit(
+      (x: Tensor, y: Tensor, o: { k: number; w: Tensor }) => {
+        const z = mul(x, 2)
+        return { z, again: [z, null], x, y, k: o.k, w: o.w, label: 'step' }
+      },
+      { donate: [0, 1] },
+    )
+    // a null-prototype object is a tree node, as in Tree
+    const o = Object.assign(Object.create(null) as { k: number; w: Tensor }, { k: 3, w: tensor([5]) })
+    const [x, y] = [tensor([1, 2]), tensor([3])]
+    const r = jf(x, y, o)
+    expect(r.again[0]).toBe(r.z)
+    expect(r.again[1]).toBeNull()
+    expect(r.x).toBe(x) // a donated input returned as is is not disposed
+    expect(r.y).toBe(y)
+    expect(x.isDisposed).toBe(false)
+    expect(r.w).toBe(o.w)
+    expect([r.k, r.label]).toEqual([3, 'step'])
+    expect(r.z.toArray()).toEqual([2, 4])
+    const r2 = jf(tensor([4, 5]), tensor([6]), o)
+    expect(jf.traceCount).toBe(1)
+    expect(r2.z.toArray()).toEqual([8, 10])
+    // the static leaf is part of the signature
+    jf(tensor([1, 1]), tensor([1]), Object.assign(Object.create(null) as { k: number; w: Tensor }, { k: 4, w: o.w }))
+    expect(jf.traceCount).toBe(2)
+  })
 })

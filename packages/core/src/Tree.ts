@@ -61,27 +61,52 @@ const sortedKeys = (o: object): string[] => Object.keys(o).sort()
 
 const leafTest = (isLeaf?: IsLeaf): IsLeaf => (isLeaf ? (x) => isLeaf(x) || isLeafDefault(x) : isLeafDefault)
 
-const walk = (x: unknown, isLeaf: IsLeaf, path: (string | number)[], out: [Path, unknown][]): Node => {
+/**
+ * The structure of `x`, its leaves appended to `out` in canonical order and,
+ * when `path` is given (the stack of keys from the root), their paths to
+ * `paths`.
+ */
+const walk = (x: unknown, isLeaf: IsLeaf, out: unknown[], path: (string | number)[] | null, paths: Path[]): Node => {
   if (isLeaf(x)) {
-    out.push([[...path], x])
+    out.push(x)
+    if (path) paths.push(path.slice())
     return LEAF
   }
   if (x === null || x === undefined) return { kind: 'empty', value: x }
   if (Array.isArray(x)) {
-    const children = x.map((c, i) => walk(c, isLeaf, [...path, i], out))
+    const children = new Array<Node>(x.length)
+    for (let i = 0; i < x.length; i++) {
+      path?.push(i)
+      children[i] = walk(x[i], isLeaf, out, path, paths)
+      path?.pop()
+    }
     return { kind: 'array', children }
   }
   const o = x as Record<string, unknown>
   const keys = sortedKeys(o)
-  return { kind: 'object', keys, children: keys.map((k) => walk(o[k], isLeaf, [...path, k], out)) }
+  const children = keys.map((k) => {
+    path?.push(k)
+    const n = walk(o[k], isLeaf, out, path, paths)
+    path?.pop()
+    return n
+  })
+  return { kind: 'object', keys, children }
 }
 
 const LEAF: Node = { kind: 'leaf' }
 
+/** The structure and leaves of a tree (no paths: the common, cheaper walk). */
+const flat = <L>(tree: Tree<L>, isLeaf?: IsLeaf): { def: TreeDef; leaves: L[] } => {
+  const out: unknown[] = []
+  const node = walk(tree, leafTest(isLeaf), out, null, [])
+  return { def: { numLeaves: out.length, node }, leaves: out as L[] }
+}
+
 const analyse = <L>(tree: Tree<L>, isLeaf?: IsLeaf): { def: TreeDef; items: [Path, L][] } => {
-  const items: [Path, unknown][] = []
-  const node = walk(tree, leafTest(isLeaf), [], items)
-  return { def: { numLeaves: items.length, node }, items: items as [Path, L][] }
+  const out: unknown[] = []
+  const paths: Path[] = []
+  const node = walk(tree, leafTest(isLeaf), out, [], paths)
+  return { def: { numLeaves: out.length, node }, items: out.map((l, i): [Path, L] => [paths[i], l as L]) }
 }
 
 /**
@@ -89,21 +114,21 @@ const analyse = <L>(tree: Tree<L>, isLeaf?: IsLeaf): { def: TreeDef; items: [Pat
  * @param isLeaf optional extra leaf test, tried before the default one
  * @example leaves({ b: [1, 2], a: 3 }) // [3, 1, 2]
  */
-export const leaves = <L>(tree: Tree<L>, isLeaf?: IsLeaf): L[] => analyse(tree, isLeaf).items.map(([, l]) => l)
+export const leaves = <L>(tree: Tree<L>, isLeaf?: IsLeaf): L[] => flat(tree, isLeaf).leaves
 
 /**
  * The structure of a tree, without its leaves.
  * @example structure({ a: [1, 2], b: null }).numLeaves // 2
  */
-export const structure = <L>(tree: Tree<L>, isLeaf?: IsLeaf): TreeDef => analyse(tree, isLeaf).def
+export const structure = <L>(tree: Tree<L>, isLeaf?: IsLeaf): TreeDef => flat(tree, isLeaf).def
 
 /**
  * The leaves and the structure of a tree; `unflatten(def, leaves)` rebuilds it.
  * @example const [ls, def] = flatten({ w: 1, b: [2, 3] }) // ls = [2, 3, 1]
  */
 export const flatten = <L>(tree: Tree<L>, isLeaf?: IsLeaf): [L[], TreeDef] => {
-  const { def, items } = analyse(tree, isLeaf)
-  return [items.map(([, l]) => l), def]
+  const { def, leaves } = flat(tree, isLeaf)
+  return [leaves, def]
 }
 
 /**

@@ -178,13 +178,15 @@ const forget = (m: Materialized, runners: readonly Runner[], nExternal: number) 
 /** The donated input indices that are safe to reuse: in range, and not shared with another input or a const. */
 export const usableDonations = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[]): number[] => {
   if (donate.length === 0) return donate as number[]
-  const ok: number[] = []
+  // how often each handle is passed (a constant counts twice): only a handle passed once may be overwritten
+  const uses = new Map<CpuHandle, number>()
+  for (const x of inputs) uses.set(x, (uses.get(x) ?? 0) + 1)
+  for (const x of consts) uses.set(x, (uses.get(x) ?? 0) + 2)
+  const ok = new Set<number>()
   for (const d of donate) {
     if (!Number.isInteger(d) || d < 0 || d >= inputs.length)
       throw new CoreError(`cpu compile: donate index ${d} is out of range [0, ${inputs.length})`)
-    const h = inputs[d]
-    const shared = inputs.some((x, i) => i !== d && x === h) || consts.some((x) => x === h)
-    if (!shared && !ok.includes(d)) ok.push(d)
+    if (uses.get(inputs[d]) === 1) ok.add(d)
   }
-  return ok.sort((a, b) => a - b)
+  return [...ok].sort((a, b) => a - b)
 }

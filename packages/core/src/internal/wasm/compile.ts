@@ -67,6 +67,8 @@ interface Materialized {
   readonly outStage: Map<number, Block>
   /** per run: [dense index, donated input or -1, dtype, size] */
   readonly perRun: readonly (readonly [number, number, DType, number])[]
+  /** dense index -> the donated input whose buffer it takes */
+  readonly donor: Map<number, number>
   generation: number
 }
 
@@ -112,6 +114,8 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
     dsts: new Array<CpuHandle>(l.step.outs.length).fill(none),
   }))
   const outIdx = program.outputs.map((v) => dense(v.id))
+  /** the first position of each output's variable among the outputs */
+  const firstOut = outIdx.map((i) => outIdx.indexOf(i))
   const nIn = program.inputs.length
   const nExternal = nIn + program.consts.length
   const avalOf = new Map<number, { dtype: DType; size: number }>()
@@ -123,7 +127,7 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
     const pools = plan.slots.map((s) => mem.block(s.size * byteSize[s.dtype]))
     const m: Materialized = {
       plan, pools, addr: new Float64Array(index.size), views: new Array<CpuHandle>(index.size).fill(none),
-      pooled: [], stage: new Array<Block | null>(nExternal).fill(null), outStage: new Map(), perRun: [], generation: -1,
+      pooled: [], stage: new Array<Block | null>(nExternal).fill(null), outStage: new Map(), perRun: [], donor: new Map(), generation: -1,
     }
     for (const [id, st] of plan.storage) {
       const i = index.get(id)!
@@ -134,7 +138,10 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
       } else if (st.kind === 'fresh') {
         ;(m.perRun as [number, number, DType, number][]).push([i, -1, a.dtype, a.size])
         if (!resident) m.outStage.set(i, mem.block(a.size * byteSize[a.dtype]))
-      } else if (st.kind === 'donated') (m.perRun as [number, number, DType, number][]).push([i, st.index, a.dtype, a.size])
+      } else if (st.kind === 'donated') {
+        ;(m.perRun as [number, number, DType, number][]).push([i, st.index, a.dtype, a.size])
+        m.donor.set(i, st.index)
+      }
     }
     return m
   }
@@ -218,10 +225,10 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
 
   /** the output handles: staged results copied out, every non-external output adopted */
   const collect = (m: Materialized, inputs: readonly CpuHandle[], ext: (e: number) => CpuHandle): CpuHandle[] => {
-    const donor = new Map(m.perRun.filter(([, src]) => src >= 0).map(([i, src]) => [i, src]))
-    const done = new Map<number, CpuHandle>()
-    return outIdx.map((i) => {
-      let h = done.get(i)
+    const { donor } = m
+    const out: CpuHandle[] = []
+    outIdx.forEach((i, k) => {
+      let h = firstOut[k] < k ? out[firstOut[k]] : undefined
       if (h === undefined) {
         const src = donor.get(i)
         if (i < nExternal) h = ext(i)
@@ -234,11 +241,11 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
           h = mem.handle(a.dtype, a.size)
           h.set(m.views[i])
         }
-        done.set(i, h)
       }
       if (i >= nExternal) mem.adopt(h)
-      return h
+      out.push(h)
     })
+    return out
   }
 
   const basePlan = planBuffers(program, steps, new Set())

@@ -125,10 +125,10 @@ describe('cpu elementwise kernels', () => {
     expect([...run('cast', [i], { dtype: 'bool' }, [4], 'bool')]).toEqual([0, 1, 1, 1])
   })
 
-  it('sign(0) is 0, sign(NaN) is NaN', () => {
+  it('sign(±0) is ±0 and sign(NaN) is NaN, as Math.sign', () => {
     const x: Arr = { shape: [5], data: new Float32Array([0, -0, NaN, -2, 3]) }
     const got = run('sign', [x], {}, [5], 'float32')
-    expect(Object.is(got[0], 0) && Object.is(got[1], 0)).toBe(true)
+    expect(Object.is(got[0], 0) && Object.is(got[1], -0)).toBe(true)
     expect(Number.isNaN(got[2])).toBe(true)
     expect([got[3], got[4]]).toEqual([-1, 1])
   })

@@ -76,6 +76,20 @@ describe('cpu wasm compile', () => {
     }
   })
 
+  it('sign of float32 lanes: ±0, NaN, ±∞ and subnormals exactly as the JS kernel and Math.sign', () => {
+    const { input, bind, eqs } = builder()
+    const x = input([11])
+    const p: Program = { inputs: [x], consts: [], equations: eqs, outputs: [bind('sign', [x], {})] }
+    const values = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 2.5, -3, 3.4e38, -1e-30]
+    const b = wasmBackend()
+    const [got] = b.compile(p).run([b.fromHost(Float32Array.from(values), x.aval)], [])
+    const [js] = interpret(p, [Float32Array.from(values)])
+    values.forEach((v, i) => {
+      expect(Object.is(got[i], Math.sign(v)), `sign(${v})`).toBe(true)
+      expect(Object.is(js[i], Math.sign(v)), `JS sign(${v})`).toBe(true)
+    })
+  })
+
   it('runs int32 and bool chains (casts, compares, sign) exactly', () => {
     const { input, bind, eqs } = builder()
     const a = input([3, 9], 'int32')

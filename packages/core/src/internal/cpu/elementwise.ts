@@ -49,8 +49,9 @@ export const exprOf = (prim: Primitive, params: unknown, ins: readonly DType[], 
     case 'tanh':
       return `Math.${prim}(${a})`
     case 'sign':
-      // branchless: random signs defeat branch prediction (3-4x slower on 10 M elements); the NaN test is predictable
-      return int ? `((+(${a} > 0)) - (+(${a} < 0)))` : `(${a} === ${a} ? (+(${a} > 0)) - (+(${a} < 0)) : NaN)`
+      // branchless: random signs defeat branch prediction (3-4x slower on 10 M elements); the `||` (taken
+      // for ±0 and NaN, which it returns as they are, as Math.sign does) is predictable
+      return int ? `((+(${a} > 0)) - (+(${a} < 0)))` : `((+(${a} > 0)) - (+(${a} < 0)) || ${a})`
     case 'add':
       return int ? `((${a} + ${b}) | 0)` : `(${a} + ${b})`
     case 'mul':

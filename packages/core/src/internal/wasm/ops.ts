@@ -66,9 +66,8 @@ export const emitOp = (c: Code, prim: Primitive, params: unknown, ins: readonly 
     case 'sign':
       if (int) c.get(a).i32x4(0).v(V.i32x4LtS).i32x4(0).get(a).v(V.i32x4LtS).v(V.i32x4Sub) // (a<0 mask) − (0<a mask)
       else
-        c.f32x4(1).f32x4(-1).f32x4(0).get(a).get(a).get(a).v(V.f32x4Eq).v(V.bitselect) // a == a ? 0 : a (NaN)
-          .get(a).f32x4(0).v(V.f32x4Lt).v(V.bitselect)
-          .get(a).f32x4(0).v(V.f32x4Gt).v(V.bitselect)
+        // |a| > 0 ? copysign(1, a) : a (±0 and NaN stay as they are): five instructions
+        c.get(a).i32x4(-0x80000000).v(V.and).f32x4(1).v(V.or).get(a).get(a).v(V.f32x4Abs).f32x4(0).v(V.f32x4Gt).v(V.bitselect)
       return
     case 'add':
       c.get(a).get(b).v(int ? V.i32x4Add : V.f32x4Add)

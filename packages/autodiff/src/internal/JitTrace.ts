@@ -4,14 +4,25 @@ import { CoreError, Shape, Tensor, Trace } from '@frugal-ts/core'
 /**
  * Staging: every primitive applied to a tracer becomes an equation of a
  * `Program` instead of running. Concrete tensors the function closes over
- * become the program's constants.
+ * become the program's constants. Primitives are pure, so an equation
+ * repeating an earlier one (same primitive, parameters and inputs) is not
+ * recorded again: it yields the earlier result (common subexpressions, e.g.
+ * the per-leaf copies of an optimizer's scalar learning-rate products), and
+ * small constants with equal values (a scalar created per leaf) are one.
  */
+/** constants of at most this many elements are shared by value */
+const SMALL = 16
+
 export class JitTrace extends Trace {
   readonly kind = 'jit'
   private nextId = 0
   readonly inputs: Var[] = []
   readonly equations: Equation[] = []
   private readonly consts = new Map<Tensor, Var>()
+  /** equation key (primitive, params, input ids) -> its result */
+  private readonly seen = new Map<string, Var>()
+  /** small constants by value (dtype, shape, elements) */
+  private readonly byValue = new Map<string, Var>()
 
   private fresh(aval: Aval): Var {
     return { id: this.nextId++, aval: { shape: [...aval.shape], dtype: aval.dtype } }
@@ -35,15 +46,23 @@ export class JitTrace extends Trace {
       )
     let v = this.consts.get(x)
     if (!v) {
-      v = this.fresh(x)
+      const key = x.size <= SMALL ? `${x.dtype}[${x.shape.join(',')}]${Array.from(x.dataSync(), (e) => (Object.is(e, -0) ? '-0' : String(e))).join(',')}` : null
+      v = (key !== null ? this.byValue.get(key) : undefined) ?? this.fresh(x)
       this.consts.set(x, v)
+      if (key !== null) this.byValue.set(key, v)
     }
     return this.tracer(v)
   }
 
   process<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: PrimitiveParams[P], out: Aval): Tensor {
-    const v = this.fresh(out)
-    this.equations.push({ prim, params, inputs: inputs.map((x) => x.payload as Var), out: v } as Equation)
+    const ins = inputs.map((x) => x.payload as Var)
+    const key = `${prim}|${JSON.stringify(params)}|${ins.map((v) => v.id).join(',')}`
+    let v = this.seen.get(key)
+    if (!v) {
+      v = this.fresh(out)
+      this.equations.push({ prim, params, inputs: ins, out: v } as Equation)
+      this.seen.set(key, v)
+    }
     return this.tracer(v)
   }
 
@@ -68,7 +87,13 @@ export class JitTrace extends Trace {
       for (const v of e.inputs) live.add(v.id)
     }
     kept.reverse()
-    const consts: Const[] = [...this.consts].filter(([, v]) => live.has(v.id)).map(([value, v]) => ({ var: v, value }))
+    const consts: Const[] = []
+    const listed = new Set<number>()
+    for (const [value, v] of this.consts) {
+      if (!live.has(v.id) || listed.has(v.id)) continue // tensors with equal small values share one variable
+      listed.add(v.id)
+      consts.push({ var: v, value })
+    }
     return { inputs: this.inputs, consts, equations: kept, outputs: [...outputs] }
   }
 }

@@ -139,6 +139,9 @@ export const frugalSplit = <S, PS>(
     const eta = lr(state.count)
     const decay = weightDecay > 0 ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
     const projectedRate = projectedScale === 1 ? eta : mul(eta, projectedScale)
+    // the sign flips on the scalar rates, once per step (−(x·η) = x·(−η) exactly): one op fewer per element
+    const [down, downProjected] = [neg(eta), neg(projectedRate)]
+    const downFree = stateFreeScale === 1 ? downProjected : neg(mul(projectedRate, stateFreeScale))
     const states = leafStates(state, grads, `${at}.update`)
     const gs = Tree.leaves(grads) as Tensor[]
     const updates: Tensor[] = []
@@ -148,10 +151,10 @@ export const frugalSplit = <S, PS>(
       let out: LeafState<S, PS>
       if (!isProjected(ls)) {
         const r = stateful.update(g, ls.inner)
-        u = neg(mul(r.updates as Tensor, eta))
+        u = mul(r.updates as Tensor, down)
         out = { inner: r.state }
       } else if (ls.projector === null || ls.inner === null) {
-        u = free ? neg(mul(freeOf(g), mul(projectedRate, stateFreeScale))) : mul(g, 0)
+        u = free ? mul(freeOf(g), downFree) : mul(g, 0)
         out = ls
       } else {
         const low = projector.down(g, ls.projector)
@@ -159,10 +162,10 @@ export const frugalSplit = <S, PS>(
         let dir = projector.up(r.updates as Tensor, ls.projector, g.shape)
         const residual = free ? residualOf(projector, g, low, ls.projector) : null
         if (residual !== null) dir = add(dir, stateFreeScale === 1 ? freeOf(residual) : mul(freeOf(residual), stateFreeScale))
-        u = neg(mul(dir, projectedRate))
+        u = mul(dir, downProjected)
         out = { projector: ls.projector, inner: r.state }
       }
-      updates.push(decay ? add(u, mul(decay[j], neg(mul(eta, weightDecay)))) : u)
+      updates.push(decay ? add(u, mul(decay[j], mul(down, weightDecay))) : u)
       return out
     })
     const nextState: FrugalState<S, PS> = { ...state, count: safeIncrement(state.count), leaves: withLeaves(grads, next) }

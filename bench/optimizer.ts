@@ -1,5 +1,5 @@
 /**
- * One optimizer step over 10 M float32 parameters (10 matrices 1000×1000,
+ * One optimizer step over 10 M float32 parameters (20 matrices 500×1000,
  * named like the MLP linears of a transformer, so FRUGAL's default rule
  * projects all of them), every contender in this process, one after another:
  *
@@ -23,10 +23,10 @@
  * shared machine moves medians taken a minute apart by 2× and more.
  *
  * The svd refresh (a host SVD of every projectable gradient) is slow; by
- * default it is timed on one leaf and scaled by ten, and the svd row runs on
+ * default it is timed on one leaf and scaled by the leaf count, and the svd row runs on
  * init's random orthonormal bases, which have the shapes of the SVD bases
  * (the jitted step is the same program). `BENCH_FULL_SVD=1` runs the real
- * refresh of all ten leaves instead (adds about 2.5 minutes here).
+ * refresh of all twenty leaves instead (adds a few minutes here).
  *
  * Run: pnpm --filter @frugal-ts/bench run optimizer
  */
@@ -36,7 +36,8 @@ import { loadOurs, randomFloats, useTfBackend } from './src/contenders'
 import type { Measured, Row, TimeOptions, Timing } from './src/table'
 import { attempt, fmt, printTable, time } from './src/table'
 
-const [ROWS, COLS, LEAVES] = [1000, 1000, 10]
+// 20 leaves: ρ = 0.25 makes round(ρ·20) = 5 blocks active, a quarter of the parameters (of 10 leaves, round(2.5) = 3 would be)
+const [ROWS, COLS, LEAVES] = [500, 1000, 20]
 const SIZE = ROWS * COLS
 const TOTAL = SIZE * LEAVES
 const [LR, B1, B2, EPS] = [1e-3, 0.9, 0.999, 1e-8]
@@ -176,7 +177,7 @@ const ours = (name: string, spec: OursSpec) => async (): Promise<Contender> => {
       const t0 = performance.now()
       const ps = fr.svdProjector().refresh(g0, null, fr.standaloneContext(RHO))
       refreshMs = (performance.now() - t0) * LEAVES
-      refreshNote = `one 1000×1000 SVD timed (${fmt(refreshMs / LEAVES)} ms) ×${LEAVES}; steps run on init's random bases (BENCH_FULL_SVD=1 for the real refresh)`
+      refreshNote = `one ${ROWS}×${COLS} SVD timed (${fmt(refreshMs / LEAVES)} ms) ×${LEAVES}; steps run on init's random bases (BENCH_FULL_SVD=1 for the real refresh)`
       dispose(ps)
       // mark the period's refresh as done, as the real one would (next due at step 200)
       const s = state as { nextRefresh: Tensor; refreshes: Tensor }

@@ -360,7 +360,7 @@ if (wanted('frugal')) {
       ['ours: jit(frugal blocks) cpu-wasm, 1 thread, loops not merged', oursNamed('cpu-wasm-1t-apart', frugal)],
       ['ours: jit(signSgd) cpu-wasm, 1 thread', oursNamed('cpu-wasm-1t', (fr) => fr.signSgd(LR))],
     ],
-    25,
+    41,
   )
   printTable(`One step, ${TOTAL / 1e6} M params in ${F_LEAVES} leaves (ms; ratio: time / ours Adam, 1 thread)`, rows, { baseline: OURS_ADAM, ratio: 'time' })
   const r1 = ratioOf(rows, OURS_FRUGAL, { baseline: OURS_ADAM, ratio: 'time' })

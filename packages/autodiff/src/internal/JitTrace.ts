@@ -13,6 +13,13 @@ import { CoreError, Shape, Tensor, Trace } from '@frugal-ts/core'
 /** constants of at most this many elements are shared by value */
 const SMALL = 16
 
+/**
+ * Recorded each time: a repeated `neg` or `transpose` costs one cheap pass,
+ * while a shared one has two uses, which keeps backends from absorbing it
+ * (into tfjs's `sub` or `minimum`, a matmul's transpose flag).
+ */
+const unshared = new Set<Primitive>(['neg', 'transpose'])
+
 export class JitTrace extends Trace {
   readonly kind = 'jit'
   private nextId = 0
@@ -56,12 +63,12 @@ export class JitTrace extends Trace {
 
   process<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: PrimitiveParams[P], out: Aval): Tensor {
     const ins = inputs.map((x) => x.payload as Var)
-    const key = `${prim}|${JSON.stringify(params)}|${ins.map((v) => v.id).join(',')}`
-    let v = this.seen.get(key)
+    const key = unshared.has(prim) ? null : `${prim}|${JSON.stringify(params)}|${ins.map((v) => v.id).join(',')}`
+    let v = key === null ? undefined : this.seen.get(key)
     if (!v) {
       v = this.fresh(out)
       this.equations.push({ prim, params, inputs: ins, out: v } as Equation)
-      this.seen.set(key, v)
+      if (key !== null) this.seen.set(key, v)
     }
     return this.tracer(v)
   }

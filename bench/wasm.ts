@@ -366,9 +366,11 @@ if (wanted('frugal')) {
   const r1 = ratioOf(rows, OURS_FRUGAL, { baseline: OURS_ADAM, ratio: 'time' })
   const r2 = ratioOf(rows, OURS_FRUGAL2, { baseline: OURS_ADAM2, ratio: 'time' })
   const rf = ratioOf(rows, FLOOR_FRUGAL, { baseline: FLOOR_ADAM, ratio: 'time' })
+  // judged on both: the default backend (all cores) and one thread, where the hand-written floors' ratio is the limit
+  target(`FRUGAL ρ .25 (blocks) step ≤ 0.6× our Adam step, default backend (2 threads): ${r2 === undefined ? '-' : `${fmt(r2)}×`}`, r2 === undefined ? undefined : r2 <= 0.6)
   target(
-    `FRUGAL ρ .25 (blocks) step ≤ 0.6× our Adam step (1 thread): ${r1 === undefined ? '-' : `${fmt(r1)}×`} ` +
-      `(2 threads: ${r2 === undefined ? '-' : `${fmt(r2)}×`}; the hand-written floors: ${rf === undefined ? '-' : `${fmt(rf)}×`}; bytes moved: 0.571×)`,
+    `FRUGAL ρ .25 (blocks) step ≤ 0.6× our Adam step, 1 thread: ${r1 === undefined ? '-' : `${fmt(r1)}×`} ` +
+      `(the hand-written floors: ${rf === undefined ? '-' : `${fmt(rf)}×`}; bytes moved: 0.571×)`,
     r1 === undefined ? undefined : r1 <= 0.6,
   )
 }

@@ -9,14 +9,16 @@
  * to start; and, in a second page that is not cross-origin isolated, the
  * fallback to one thread with the reason.
  */
-import { grad, jit, nn, valueAndGrad } from '@frugal-ts/autodiff'
-import { Tree, add, cpu, dispose, fromArray, getBackend, keep, matmul, mul, registerBackend, scope, sqrt, sub, tanh, transpose, withBackend } from '@frugal-ts/core'
+import { grad, jit } from '@frugal-ts/autodiff'
+import { add, cpu, fromArray, getBackend, matmul, mul, registerBackend, scope, sqrt, tanh, transpose, withBackend } from '@frugal-ts/core'
 import type { CpuBackend, Tensor } from '@frugal-ts/core'
 import { conformance } from '@frugal-ts/core/testing'
 import { describe, expect, it } from 'vitest'
 import { commands } from 'vitest/browser'
 import type { Pool } from '../packages/core/src/internal/wasm/threads'
 import { poolOf, whenStarted } from '../packages/core/src/internal/wasm/threads'
+import type { Mlp } from './support'
+import { train } from './support'
 
 const quiet = { onFallback: () => {} }
 registerBackend('cpu-wasm-2', () => cpu({ wasm: true, threads: 2, ...quiet }))
@@ -132,48 +134,20 @@ describe('cpu/wasm-simd in Chromium: worker threads over shared memory', () => {
 conformance('cpu', { reference: 'cpu-js', autodiff: { grad, jit } })
 
 describe('cpu/wasm-simd in Chromium: training on two threads', () => {
-  type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
   // 256·256·512 multiply-adds per matmul and 256·512 hidden activations: split across threads
-  const [IN, HIDDEN, OUT, BATCH] = [256, 512, 10, 256]
-  const loss = (p: Params, x: Tensor, y: Tensor): Tensor => nn.crossEntropy(add(matmul(nn.relu(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)
-  const train = (backend: string, steps: number): number[] =>
-    withBackend(backend, () => {
-      const step = jit(
-        (p: Params, x: Tensor, y: Tensor) => {
-          const [l, g] = valueAndGrad(loss)(p, x, y)
-          return { loss: l, params: Tree.zipWith([p, g], (w: Tensor, d: Tensor) => sub(w, mul(d, 0.5))) as Params }
-        },
-        { donate: [0] },
-      )
-      const x = keep(fromArray(values(BATCH * IN, 3, 1), [BATCH, IN]))
-      const y = keep(fromArray(Int32Array.from({ length: BATCH }, (_, i) => i % OUT), [BATCH], 'int32'))
-      let params: Params = keep({
-        w1: fromArray(values(IN * HIDDEN, 1, 0.25), [IN, HIDDEN]),
-        b1: fromArray(new Float32Array(HIDDEN), [HIDDEN]),
-        w2: fromArray(values(HIDDEN * OUT, 2, 0.25), [HIDDEN, OUT]),
-        b2: fromArray(new Float32Array(OUT), [OUT]),
-      })
-      const losses: number[] = []
-      for (let i = 0; i < steps; i++) {
-        const out = scope(() => step(params, x, y))
-        params = out.params
-        losses.push(out.loss.item())
-        dispose(out.loss)
-      }
-      dispose([params, x, y])
-      return losses
-    })
+  const mlp: Mlp = { sizes: [256, 512, 10], batch: 256, initScale: 0.25, values }
+  const losses = (backend: string, steps: number): number[] => train(backend, 0, steps, () => null, mlp).losses
 
   it('a jitted MLP training loop (valueAndGrad, SGD) gives the losses of one thread on two', () => {
     const pool = poolOf(2)
     const jobs = pool.jobs
-    const two = train('cpu-wasm-2', 20)
+    const two = losses('cpu-wasm-2', 20)
     const perStep = (pool.jobs - jobs) / 20
-    const one = train('cpu-wasm-1', 20)
+    const one = losses('cpu-wasm-1', 20)
     expect(perStep).toBeGreaterThanOrEqual(3) // forward and backward matmuls on the worker
     expectClose(two, one, 0, 1e-5, 'loss per step, 2 threads vs 1')
     expect(two[19]).toBeLessThan(two[0])
-    console.info(`[test-browser] cpu-wasm: MLP ${IN}-${HIDDEN}-${OUT}, 20 jitted steps on 2 threads (${perStep} worker jobs per step), loss ${two[0].toFixed(4)} -> ${two[19].toFixed(4)}`)
+    console.info(`[test-browser] cpu-wasm: MLP ${mlp.sizes.join('-')}, 20 jitted steps on 2 threads (${perStep} worker jobs per step), loss ${two[0].toFixed(4)} -> ${two[19].toFixed(4)}`)
   })
 })
 

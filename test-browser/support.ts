@@ -113,18 +113,35 @@ export const trigChecks = (name: string, reference: string): void => {
 }
 
 type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
-const [IN, HIDDEN, OUT, BATCH] = [8, 16, 3, 16]
-const values = (n: number, seed: number, scale: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * scale)
 const loss = (p: Params, x: Tensor, y: Tensor): Tensor => nn.crossEntropy(add(matmul(nn.relu(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)
 
+/** The MLP `train` fits: its layer sizes, batch, the scale of its initial weights, and where its data and weights come from. */
+export interface Mlp {
+  readonly sizes: readonly [input: number, hidden: number, output: number]
+  readonly batch: number
+  readonly initScale: number
+  /** `n` deterministic values from `seed`, times `scale` */
+  readonly values: (n: number, seed: number, scale: number) => Float32Array
+}
+
+/** The MLP of `chainedSteps` and `noLeak`: 8-16-3 on a batch of 16. */
+const small: Mlp = {
+  sizes: [8, 16, 3],
+  batch: 16,
+  initScale: 0.4,
+  values: (n, seed, scale) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * scale),
+}
+
 /**
- * Trains a small MLP with a jitted SGD step (forward, backward and update in
- * one compiled program, params donated, each step in a `scope`) on backend
- * `name`: `warmUp` steps, then `probe()`, then `steps` more, then `probe()`.
+ * Trains an MLP (`small` unless `mlp` says otherwise) with a jitted SGD step
+ * (forward, backward and update in one compiled program, params donated, each
+ * step in a `scope`) on backend `name`: `warmUp` steps, then `probe()`, then
+ * `steps` more, then `probe()`.
  * @returns every step's loss, the final params on the host, and what `probe` returned before and after the `steps`
  */
-const train = <T>(name: string, warmUp: number, steps: number, probe: () => T) =>
+export const train = <T>(name: string, warmUp: number, steps: number, probe: () => T, mlp: Mlp = small) =>
   withBackend(name, () => {
+    const { sizes: [IN, HIDDEN, OUT], batch: BATCH, initScale, values } = mlp
     const step = jit(
       (p: Params, x: Tensor, y: Tensor) => {
         const [l, g] = valueAndGrad(loss)(p, x, y)
@@ -135,9 +152,9 @@ const train = <T>(name: string, warmUp: number, steps: number, probe: () => T) =
     const x = keep(fromArray(values(BATCH * IN, 3, 1), [BATCH, IN]))
     const y = keep(fromArray(Int32Array.from({ length: BATCH }, (_, i) => i % OUT), [BATCH], 'int32'))
     let params: Params = keep({
-      w1: fromArray(values(IN * HIDDEN, 1, 0.4), [IN, HIDDEN]),
+      w1: fromArray(values(IN * HIDDEN, 1, initScale), [IN, HIDDEN]),
       b1: fromArray(new Float32Array(HIDDEN), [HIDDEN]),
-      w2: fromArray(values(HIDDEN * OUT, 2, 0.4), [HIDDEN, OUT]),
+      w2: fromArray(values(HIDDEN * OUT, 2, initScale), [HIDDEN, OUT]),
       b2: fromArray(new Float32Array(OUT), [OUT]),
     })
     const losses: number[] = []

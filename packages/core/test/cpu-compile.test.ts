@@ -1,48 +1,17 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { DType, TypedArray } from '../src/DType'
-import type { Aval, Primitive, PrimitiveParams } from '../src/Primitive'
-import { inferAval } from '../src/Primitive'
-import type { Equation, Program, Var } from '../src/Program'
+import type { Program, Var } from '../src/Program'
 import * as S from '../src/Shape'
 import type { Tensor } from '../src/Tensor'
 import { cpu } from '../src/internal/cpu/backend'
-import type { CpuBackend, CpuHandle } from '../src/internal/cpu/backend'
-import { close, fill, sameAs } from './cpu-reference'
-
-/** A tiny program builder: variables with fresh ids, equations with inferred avals. */
-const builder = () => {
-  let id = 0
-  const eqs: Equation[] = []
-  const input = (shape: number[], dtype: DType = 'float32'): Var => ({ id: id++, aval: { shape, dtype } })
-  const bind = <P extends Primitive>(prim: P, inputs: Var[], params: PrimitiveParams[P]): Var => {
-    const out = { id: id++, aval: inferAval(prim, inputs.map((v) => v.aval), params) }
-    eqs.push({ prim, params, inputs, out } as Equation)
-    return out
-  }
-  return { input, bind, eqs }
-}
-
-/** Runs a program op by op with the plain kernels (the reference for compile); returns copies, disposes the rest. */
-const interpret = (b: CpuBackend, p: Program, inputs: readonly CpuHandle[], consts: readonly CpuHandle[] = []): TypedArray[] => {
-  const env = new Map<number, CpuHandle>()
-  p.inputs.forEach((v, i) => env.set(v.id, inputs[i]))
-  p.consts.forEach((c, i) => env.set(c.var.id, consts[i]))
-  for (const e of p.equations) {
-    const k = b.kernels[e.prim] as (h: readonly CpuHandle[], a: readonly Aval[], q: unknown, o: Aval) => CpuHandle
-    env.set(e.out.id, k(e.inputs.map((v) => env.get(v.id)!), e.inputs.map((v) => v.aval), e.params, e.out.aval))
-  }
-  const outs = p.outputs.map((v) => env.get(v.id)!.slice())
-  for (const e of p.equations) b.dispose(env.get(e.out.id)!, e.out.aval)
-  return outs
-}
+import type { CpuHandle } from '../src/internal/cpu/backend'
+import { bitEqual, close, fill } from './cpu-reference'
+import { builder, interpret } from './programs'
 
 const data = (v: Var, seed: number): CpuHandle => {
   if (v.aval.dtype === 'int32') return Int32Array.from({ length: S.size(v.aval.shape) }, (_, i) => (i * 7 + seed) % 3)
   return fill(v.aval.dtype, S.size(v.aval.shape), seed, seed % 3 === 0)
 }
-
-const bitEqual = (a: TypedArray, b: TypedArray) => a.constructor === b.constructor && sameAs(a, [...b])
 
 describe('cpu compile', () => {
   it('fuses an elementwise chain into one kernel and describes the plan', () => {
@@ -62,7 +31,7 @@ describe('cpu compile', () => {
     expect(exe.describe).toBe('cpu: 5 equations -> 2 kernels (1 fused), 1 buffers planned')
     const ins = [data(x, 1), data(bias, 2)]
     const [out] = exe.run(ins, [])
-    expect(bitEqual(out, interpret(b, p, ins)[0])).toBe(true)
+    expect(bitEqual(out, interpret(p, ins, { backend: b })[0])).toBe(true)
   })
 
   it('runs an MLP forward/backward-like program, reusing its buffers across calls', () => {
@@ -91,7 +60,7 @@ describe('cpu compile', () => {
       // steady state: only the three computed outputs are allocated
       if (call > 0) expect(after.allocations - before.allocations).toBe(3)
       expect(outs[3]).toBe(ins[1]) // an input output is the same handle
-      const want = interpret(b, p, ins)
+      const want = interpret(p, ins, { backend: b })
       outs.forEach((o, j) => expect(bitEqual(o, want[j])).toBe(true))
       ins.forEach((h, i) => expect(bitEqual(h, copies[i])).toBe(true)) // inputs untouched
       expect(b.memory().tensors).toBe(mem0.tensors + 3)
@@ -110,7 +79,7 @@ describe('cpu compile', () => {
     const b = cpu()
     const exe = b.compile(p)
     const ins = p.inputs.map((v, i) => data(v, i + 4))
-    const want = interpret(b, p, ins)[0]
+    const want = interpret(p, ins, { backend: b })[0]
     const gradCopy = ins[1].slice()
     const before = b.stats().allocations
     const [out] = exe.run(ins, [], [0])
@@ -145,7 +114,7 @@ describe('cpu compile', () => {
     const exe = b.compile(prog)
     expect(exe.describe).toBe('cpu: 13 equations -> 1 kernels (1 fused), 0 buffers planned')
     const x = ins()
-    const want = interpret(b, prog, x)
+    const want = interpret(prog, x, { backend: b })
     const gCopy = x[1].slice()
     const mem = b.memory()
     const allocs = b.stats().allocations
@@ -162,7 +131,7 @@ describe('cpu compile', () => {
     const { prog, ins } = adam()
     const b = cpu({ exactFusion: false })
     const x = ins()
-    const want = interpret(b, prog, x)
+    const want = interpret(prog, x, { backend: b })
     const outs = b.compile(prog).run(x, [])
     outs.forEach((o, j) => expect(close(o, want[j], 1e-6, 1e-7)).toBe(true))
   })
@@ -257,7 +226,7 @@ const checkProgram = (spec: ProgramSpec, seed: number) => {
   for (let call = 0; call < 3; call++) {
     const ins = inputs.map((v, k) => data(v, seed + call * 13 + k))
     const copies = ins.map((h) => h.slice())
-    const want = interpret(b, p, copies)
+    const want = interpret(p, copies, { backend: b })
     const outs = exe.run(ins, [], call === 1 ? [] : donate)
     outs.forEach((o, k) => {
       expect(bitEqual(o, want[k])).toBe(true)

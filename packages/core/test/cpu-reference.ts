@@ -121,6 +121,9 @@ export const sameAs = (a: TypedArray, b: readonly number[]): boolean => {
   return true
 }
 
+/** True when `a` and `b` are typed arrays of one type with equal values, as `sameAs` compares them (NaN equals NaN; -0 equals 0). */
+export const bitEqual = (a: TypedArray, b: TypedArray): boolean => a.constructor === b.constructor && sameAs(a, [...b])
+
 /** Elementwise closeness: |a - b| ≤ atol + rtol·|b|, NaN matching NaN. */
 export const close = (a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-5, atol = 1e-5): boolean => {
   if (a.length !== b.length) return false

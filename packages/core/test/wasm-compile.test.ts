@@ -1,8 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { DType, TypedArray } from '../src/DType'
-import type { Aval, Primitive, PrimitiveParams } from '../src/Primitive'
-import { inferAval } from '../src/Primitive'
-import type { Equation, Program, Var } from '../src/Program'
+import type { Program, Var } from '../src/Program'
 import * as S from '../src/Shape'
 import { cpu } from '../src/internal/cpu/backend'
 import type { CpuBackend, CpuHandle } from '../src/internal/cpu/backend'
@@ -10,34 +8,8 @@ import { compileWasm } from '../src/internal/wasm/compile'
 import { generatedModules } from '../src/internal/wasm/fused'
 import { theHeap } from '../src/internal/wasm/heap'
 import { poolOf } from '../src/internal/wasm/threads'
-import { close, fill, sameAs } from './cpu-reference'
-
-/** A tiny program builder: variables with fresh ids, equations with inferred avals. */
-const builder = () => {
-  let id = 0
-  const eqs: Equation[] = []
-  const input = (shape: number[], dtype: DType = 'float32'): Var => ({ id: id++, aval: { shape, dtype } })
-  const bind = <P extends Primitive>(prim: P, inputs: Var[], params: PrimitiveParams[P]): Var => {
-    const out = { id: id++, aval: inferAval(prim, inputs.map((v) => v.aval), params) }
-    eqs.push({ prim, params, inputs, out } as Equation)
-    return out
-  }
-  return { input, bind, eqs }
-}
-
-const reference = cpu()
-
-/** The program run op by op with the JS kernels of the reference backend (copies out). */
-const interpret = (p: Program, inputs: readonly CpuHandle[], consts: readonly CpuHandle[] = []): TypedArray[] => {
-  const env = new Map<number, CpuHandle>()
-  p.inputs.forEach((v, i) => env.set(v.id, inputs[i].slice()))
-  p.consts.forEach((c, i) => env.set(c.var.id, consts[i].slice()))
-  for (const e of p.equations) {
-    const k = reference.kernels[e.prim] as (h: readonly CpuHandle[], a: readonly Aval[], q: unknown, o: Aval) => CpuHandle
-    env.set(e.out.id, k(e.inputs.map((v) => env.get(v.id)!), e.inputs.map((v) => v.aval), e.params, e.out.aval))
-  }
-  return p.outputs.map((v) => env.get(v.id)!.slice())
-}
+import { bitEqual, close, fill } from './cpu-reference'
+import { builder, interpret } from './programs'
 
 const data = (v: Var, seed: number): CpuHandle => {
   if (v.aval.dtype === 'int32') return Int32Array.from({ length: S.size(v.aval.shape) }, (_, i) => ((i * 7 + seed) % 5) - 2)
@@ -46,7 +18,6 @@ const data = (v: Var, seed: number): CpuHandle => {
 /** as `data`, but a handle of backend `b` (resident in wasm memory) */
 const onB = (b: CpuBackend, v: Var, seed: number) => b.fromHost(data(v, seed), v.aval)
 
-const bitEqual = (a: TypedArray, b: TypedArray) => a.constructor === b.constructor && sameAs(a, [...b])
 const wasmBackend = () => cpu({ wasm: true, onFallback: () => {} })
 
 describe('cpu wasm compile', () => {

@@ -6,42 +6,18 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { DType, TypedArray } from '../src/DType'
-import type { Aval, Primitive, PrimitiveParams } from '../src/Primitive'
-import { inferAval } from '../src/Primitive'
-import type { Equation, Program, Var } from '../src/Program'
+import type { TypedArray } from '../src/DType'
+import type { Program, Var } from '../src/Program'
 import * as S from '../src/Shape'
 import { cpu } from '../src/internal/cpu/backend'
-import type { CpuBackend, CpuHandle } from '../src/internal/cpu/backend'
+import type { CpuBackend } from '../src/internal/cpu/backend'
 import { mergeSiblings, schedule } from '../src/internal/cpu/fuse'
 import { checkParams } from '../src/testing/tolerances'
-import { close, fill, sameAs } from './cpu-reference'
-
-const builder = () => {
-  let id = 0
-  const eqs: Equation[] = []
-  const input = (shape: number[], dtype: DType = 'float32'): Var => ({ id: id++, aval: { shape, dtype } })
-  const bind = <P extends Primitive>(prim: P, inputs: Var[], params: PrimitiveParams[P]): Var => {
-    const out = { id: id++, aval: inferAval(prim, inputs.map((v) => v.aval), params) }
-    eqs.push({ prim, params, inputs, out } as Equation)
-    return out
-  }
-  return { input, bind, eqs }
-}
+import { bitEqual, close, fill } from './cpu-reference'
+import { builder, interpret } from './programs'
 
 const reference = cpu()
 
-const interpret = (p: Program, inputs: readonly CpuHandle[]): TypedArray[] => {
-  const env = new Map<number, CpuHandle>()
-  p.inputs.forEach((v, i) => env.set(v.id, inputs[i].slice()))
-  for (const e of p.equations) {
-    const k = reference.kernels[e.prim] as (h: readonly CpuHandle[], a: readonly Aval[], q: unknown, o: Aval) => CpuHandle
-    env.set(e.out.id, k(e.inputs.map((v) => env.get(v.id)!), e.inputs.map((v) => v.aval), e.params, e.out.aval))
-  }
-  return p.outputs.map((v) => env.get(v.id)!.slice())
-}
-
-const bitEqual = (a: TypedArray, b: TypedArray) => a.constructor === b.constructor && sameAs(a, [...b])
 const onB = (b: CpuBackend, v: Var, seed: number) => b.fromHost(fill(v.aval.dtype, S.size(v.aval.shape), seed), v.aval)
 
 /**

@@ -1,27 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { DType, TypedArray } from '../src/DType'
-import type { Aval, Primitive, PrimitiveParams } from '../src/Primitive'
-import { inferAval } from '../src/Primitive'
-import type { Equation, Program, Var } from '../src/Program'
+import type { Program, Var } from '../src/Program'
 import * as S from '../src/Shape'
 import { checkParams } from '../src/testing/tolerances'
 import { cpu } from '../src/internal/cpu/backend'
 import type { CpuHandle } from '../src/internal/cpu/backend'
 import { close, fill } from './cpu-reference'
+import { builder, interpret } from './programs'
 
-const reference = cpu()
 const wasm = cpu({ wasm: true, onFallback: () => {} })
-
-const interpret = (p: Program, inputs: readonly CpuHandle[]): TypedArray[] => {
-  const env = new Map<number, CpuHandle>()
-  p.inputs.forEach((v, i) => env.set(v.id, inputs[i].slice()))
-  for (const e of p.equations) {
-    const k = reference.kernels[e.prim] as (h: readonly CpuHandle[], a: readonly Aval[], q: unknown, o: Aval) => CpuHandle
-    env.set(e.out.id, k(e.inputs.map((v) => env.get(v.id)!), e.inputs.map((v) => v.aval), e.params, e.out.aval))
-  }
-  return p.outputs.map((v) => env.get(v.id)!.slice())
-}
 
 const unary = ['neg', 'exp', 'sqrt', 'tanh', 'sign', 'log', 'sin'] as const
 const binary = ['add', 'mul', 'div', 'max', 'pow'] as const
@@ -41,14 +28,7 @@ type Spec = typeof programArb extends fc.Arbitrary<infer T> ? T : never
 
 /** Builds a random elementwise/reduction program over a base shape with broadcast row, column and scalar operands. */
 const build = (spec: Spec): Program => {
-  let id = 0
-  const eqs: Equation[] = []
-  const input = (shape: number[], dtype: DType = 'float32'): Var => ({ id: id++, aval: { shape, dtype } })
-  const bind = <P extends Primitive>(prim: P, ins: Var[], params: PrimitiveParams[P]): Var => {
-    const out = { id: id++, aval: inferAval(prim, ins.map((v) => v.aval), params) }
-    eqs.push({ prim, params, inputs: ins, out } as Equation)
-    return out
-  }
+  const { input, bind, eqs } = builder()
   const shape = spec.shape
   const r = shape.length
   const xs = [input(shape), input(shape), input(shape)]

@@ -1,36 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { DType, TypedArray } from '../src/DType'
-import type { Aval, Primitive, PrimitiveParams } from '../src/Primitive'
-import { inferAval } from '../src/Primitive'
-import type { Equation, Program, Var } from '../src/Program'
+import type { Program } from '../src/Program'
 import * as S from '../src/Shape'
 import { cpu } from '../src/internal/cpu/backend'
-import type { CpuHandle } from '../src/internal/cpu/backend'
 import { poolOf } from '../src/internal/wasm/threads'
 import { close, fill, sameAs } from './cpu-reference'
-
-const builder = () => {
-  let id = 0
-  const eqs: Equation[] = []
-  const input = (shape: number[], dtype: DType = 'float32'): Var => ({ id: id++, aval: { shape, dtype } })
-  const bind = <P extends Primitive>(prim: P, inputs: Var[], params: PrimitiveParams[P]): Var => {
-    const out = { id: id++, aval: inferAval(prim, inputs.map((v) => v.aval), params) }
-    eqs.push({ prim, params, inputs, out } as Equation)
-    return out
-  }
-  return { input, bind, eqs }
-}
-
-const reference = cpu()
-const interpret = (p: Program, inputs: readonly CpuHandle[]): TypedArray[] => {
-  const env = new Map<number, CpuHandle>()
-  p.inputs.forEach((v, i) => env.set(v.id, inputs[i]))
-  for (const e of p.equations) {
-    const k = reference.kernels[e.prim] as (h: readonly CpuHandle[], a: readonly Aval[], q: unknown, o: Aval) => CpuHandle
-    env.set(e.out.id, k(e.inputs.map((v) => env.get(v.id)!), e.inputs.map((v) => v.aval), e.params, e.out.aval))
-  }
-  return p.outputs.map((v) => env.get(v.id)!.slice())
-}
+import { builder, interpret } from './programs'
 
 describe('cpu wasm compile on two threads', () => {
   const two = cpu({ wasm: true, threads: 2, onFallback: () => {} })

@@ -27,28 +27,25 @@
  * load from other processes falls on all of them alike; medians and minima
  * are printed, and the target lines use medians.
  *
+ * The Adam, matmul and MLP contenders are bench/src/adam.ts's, matmul.ts's and
+ * mlp.ts's, which the browser bench (bench/browser.ts) runs too.
+ *
  * Run: node --import tsx --conditions=source bench/wasm.ts   (BENCH_ONLY=adam|frugal|matmul|mlp, comma-separated, to run some tables)
  */
 import { cpus, loadavg } from 'node:os'
 import type { Tensor } from '@frugal-ts/core'
 import { cpu } from '@frugal-ts/core'
+import { ADAM_PARAMS, B1, B2, COLS, EPS, HYPER, LEAVES, LR, ROWS, floorAdam, jaxAdam, oursAdam, plainAdam, tfAdam } from './src/adam'
 import { floors } from './src/floors'
+import type { Contender, Maker } from './src/contenders'
 import { loadJax, loadOurs, randomFloats, useTfBackend } from './src/contenders'
+import { N, jaxMatmul, oursMatmul, tfMatmul } from './src/matmul'
 import type { Row, Timing } from './src/table'
 import { fmt, printTable, ratioOf } from './src/table'
-import { BATCH, HIDDEN, IN, OUT, flat, jaxMlp, mlpData } from './src/mlp'
+import { BATCH, HIDDEN, IN, OUT, jaxMlpContender, oursMlp } from './src/mlp'
 
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean)
 const wanted = (t: string) => ONLY.length === 0 || ONLY.includes(t)
-
-/** A contender ready to run: `step` finishes its work before returning. */
-interface Contender {
-  step(): void
-  output?(): Float32Array
-  dispose(): void
-  /** a line about what ran (e.g. the compiled program) */
-  note?(): string
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -60,14 +57,14 @@ const median = (xs: number[]) => {
  * Builds every contender, warms each up, then times `rounds` rounds in which
  * each contender runs once (in rotating order), and returns one row each.
  */
-const interleaved = async (makers: readonly (readonly [string, () => Contender | Promise<Contender>])[], rounds: number, warmup = 3): Promise<Row[]> => {
+const interleaved = async (makers: readonly Maker[], rounds: number, warmup = 3): Promise<Row[]> => {
   const live: { name: string; c: Contender; samples: number[]; output?: Float32Array }[] = []
   const rows = new Map<string, Row>()
   for (const [name, make] of makers) {
     try {
       const c = await make()
-      for (let i = 0; i < warmup; i++) c.step()
-      live.push({ name, c, samples: [], output: c.output?.() })
+      for (let i = 0; i < warmup; i++) await c.step()
+      live.push({ name, c, samples: [], output: await c.output?.() })
     } catch (e) {
       rows.set(name, { name, result: { skipped: (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160) } })
     }
@@ -76,7 +73,8 @@ const interleaved = async (makers: readonly (readonly [string, () => Contender |
     for (let j = 0; j < live.length; j++) {
       const x = live[(j + r) % live.length]
       const t0 = performance.now()
-      x.c.step()
+      const pending = x.c.step()
+      if (pending) await pending
       x.samples.push(performance.now() - t0)
     }
   for (const x of live) {
@@ -97,6 +95,7 @@ const target = (line: string, ok: boolean | undefined) => targets.push(`${verdic
 
 const ours = await loadOurs()
 const { core, ad } = ours
+const lib = { ...ours, frugal: await import('@frugal-ts/frugal') }
 core.registerBackend('cpu-wasm', () => cpu({ wasm: true }))
 core.registerBackend('cpu-wasm-1t', () => cpu({ wasm: true, threads: 1 }))
 core.registerBackend('cpu-wasm-1t-inexact', () => cpu({ wasm: true, threads: 1, exactFusion: false }))
@@ -111,158 +110,27 @@ console.log(
 
 // ------------------------------------------------------------------ Adam
 
-const [ROWS, COLS, LEAVES] = [1000, 1000, 10]
-const SIZE = ROWS * COLS
-const TOTAL = SIZE * LEAVES
-const [LR, B1, B2, EPS] = [1e-3, 0.9, 0.999, 1e-8]
-const hostParams = Array.from({ length: LEAVES }, (_, i) => randomFloats(SIZE, 101 + i))
-const hostGrads = [0, 1].map((k) => Array.from({ length: LEAVES }, (_, i) => randomFloats(SIZE, 1001 + 100 * k + i, 0.01)))
-
-const plainAdam = (): Contender => {
-  const p = hostParams.map((a) => a.slice())
-  const m = p.map(() => new Float32Array(SIZE))
-  const v = p.map(() => new Float32Array(SIZE))
-  let t = 0
-  return {
-    step: () => {
-      t++
-      const g = hostGrads[(t - 1) & 1]
-      const s1 = 1 / (1 - B1 ** t)
-      const s2 = 1 / (1 - B2 ** t)
-      for (let j = 0; j < LEAVES; j++) {
-        const [pj, mj, vj, gj] = [p[j], m[j], v[j], g[j]]
-        for (let i = 0; i < SIZE; i++) {
-          const gi = gj[i]
-          const mi = B1 * mj[i] + (1 - B1) * gi
-          const vi = B2 * vj[i] + (1 - B2) * gi * gi
-          mj[i] = mi
-          vj[i] = vi
-          pj[i] -= (LR * (mi * s1)) / (Math.sqrt(vi * s2) + EPS)
-        }
-      }
-    },
-    output: () => p[0].slice(),
-    dispose: () => {},
-  }
-}
-
-
-const floorAdam = (): Contender => {
-  const f = floors(SIZE, LEAVES, { lr: LR, b1: B1, b2: B2, eps: EPS })
-  f.load(hostParams, hostGrads)
-  let t = 0
-  return { step: () => f.step(++t, (t - 1) & 1), output: () => f.param(0), dispose: () => {} }
-}
-
-const oursAdam = (backend: string) => async (): Promise<Contender> => {
-  const fr = await import('@frugal-ts/frugal')
-  const { dispose, fromArray, withBackend } = core
-  type Params = Tensor[]
-  const made = withBackend(backend, () => ({
-    params: hostParams.map((a) => fromArray(a, [ROWS, COLS])) as Params,
-    grads: hostGrads.map((set) => set.map((a) => fromArray(a, [ROWS, COLS])) as Params),
-  }))
-  let params = made.params
-  const tx = fr.adam(LR, { b1: B1, b2: B2, eps: EPS })
-  let state: unknown = withBackend(backend, () => tx.init(params))
-  const jitted = ad.jit(
-    (g: Params, s: unknown, p: Params) => {
-      const r = tx.update(g, s as never, p)
-      return { params: fr.applyUpdates(p, r.updates) as Params, state: r.state }
-    },
-    { donate: [1, 2] },
-  )
-  let k = 0
-  return {
-    step: () => {
-      const out = jitted(made.grads[k++ & 1], state, params)
-      params = out.params
-      state = out.state
-    },
-    output: () => Float32Array.from(params[0].dataSync() as Float32Array),
-    note: () => jitted.describe(made.grads[0], state, params),
-    dispose: () => dispose([params, state, made.grads]),
-  }
-}
-
-const tfAdam = async (): Promise<Contender> => {
-  const tf = await useTfBackend('wasm')
-  const vars = hostParams.map((a, i) => tf.variable(tf.tensor2d(a, [ROWS, COLS]), true, `bench-wasm/adam/${i}`))
-  const grads = hostGrads.map((set) => set.map((a, i) => ({ name: `bench-wasm/adam/${i}`, tensor: tf.tensor2d(a, [ROWS, COLS]) })))
-  const opt = tf.train.adam(LR, B1, B2, EPS)
-  let k = 0
-  return {
-    step: () => {
-      opt.applyGradients(grads[k++ & 1])
-      tf.tidy(() => tf.slice(vars[LEAVES - 1], [ROWS - 1, COLS - 1], [1, 1]).dataSync())
-    },
-    output: () => Float32Array.from(vars[0].dataSync() as Float32Array),
-    dispose: () => {
-      opt.dispose()
-      tf.dispose([...vars, ...grads.flatMap((g) => g.map((x) => x.tensor))])
-    },
-  }
-}
-
-const jaxAdam = async (): Promise<Contender> => {
-  const jax = await loadJax()
-  const np = jax.numpy
-  type A = ReturnType<typeof np.array>
-  let p: A[] = hostParams.map((a) => np.array(a))
-  let m: A[] = p.map(() => np.zeros([SIZE]))
-  let v: A[] = p.map(() => np.zeros([SIZE]))
-  const grads = hostGrads.map((set) => set.map((a) => np.array(a)))
-  // arrays are reference-counted and ops consume their arguments: `.ref` where a value is used twice
-  const update = jax.jit((p: A, m: A, v: A, g: A, s1: A, s2: A) => {
-    const m2 = m.mul(B1).add(g.ref.mul(1 - B1))
-    const v2 = v.mul(B2).add(g.ref.mul(g).mul(1 - B2))
-    const u = m2.ref.mul(s1).div(np.sqrt(v2.ref.mul(s2)).add(EPS)).mul(LR)
-    return [p.sub(u), m2, v2]
-  })
-  let t = 0
-  return {
-    step: () => {
-      t++
-      const g = grads[(t - 1) & 1]
-      const s1 = np.array([1 / (1 - B1 ** t)])
-      const s2 = np.array([1 / (1 - B2 ** t)])
-      for (let j = 0; j < LEAVES; j++) {
-        const [pj, mj, vj] = update(p[j], m[j], v[j], g[j].ref, s1.ref, s2.ref) as A[]
-        p[j] = pj
-        m[j] = mj
-        v[j] = vj
-      }
-      s1.dispose()
-      s2.dispose()
-      // jax-js is lazy: a leaf's update runs when something reads it, so read one element of every leaf
-      for (const a of p) a.ref.slice([SIZE - 1]).dataSync()
-    },
-    output: () => Float32Array.from(p[0].ref.dataSync() as Float32Array),
-    dispose: () => jax.tree.dispose([p, m, v, grads]),
-  }
-}
-
 if (wanted('adam')) {
-  console.log(`\nAdam, ${TOTAL / 1e6} M params (${LEAVES} × ${ROWS}×${COLS}); building contenders…`)
+  console.log(`\nAdam, ${ADAM_PARAMS / 1e6} M params (${LEAVES} × ${ROWS}×${COLS}); building contenders…`)
   const FLOOR = 'SIMD floor (hand-written wasm, 1 thread)'
   const OURS = 'ours: jit(adam) cpu-wasm, 1 thread'
   const OURS2 = 'ours: jit(adam) cpu-wasm, 2 threads'
   const rows = await interleaved(
     [
       [FLOOR, floorAdam],
-      [OURS, oursAdam('cpu-wasm-1t')],
-      [OURS2, oursAdam('cpu-wasm')],
-      ['ours: cpu-wasm, 1 thread, exactFusion off', oursAdam('cpu-wasm-1t-inexact')],
-      ['ours: cpu-wasm, 1 thread, copying in/out', oursAdam('cpu-wasm-1t-copy')],
-      ['ours: jit(adam) cpu (JS compile)', oursAdam('cpu-js')],
+      [OURS, () => oursAdam(lib, 'cpu-wasm-1t')],
+      [OURS2, () => oursAdam(lib, 'cpu-wasm')],
+      ['ours: cpu-wasm, 1 thread, exactFusion off', () => oursAdam(lib, 'cpu-wasm-1t-inexact')],
+      ['ours: cpu-wasm, 1 thread, copying in/out', () => oursAdam(lib, 'cpu-wasm-1t-copy')],
+      ['ours: jit(adam) cpu (JS compile)', () => oursAdam(lib, 'cpu-js')],
       ['plain fused JS loop', plainAdam],
-      ['tf.train.adam tfjs-wasm', tfAdam],
-      ['jax-js jit (same math)', jaxAdam],
+      ['tf.train.adam tfjs-wasm', async () => tfAdam(await useTfBackend('wasm'))],
+      ['jax-js jit (same math)', async () => jaxAdam(await loadJax(), 'sync')],
     ],
     15,
   )
-  const perSecond = { header: 'params/s', value: (t: Timing) => `${fmt(TOTAL / (t.median / 1000) / 1e6)} M` }
-  printTable(`One Adam step, ${TOTAL / 1e6} M params (ms; check: first leaf after 3 steps)`, rows, { baseline: FLOOR, ratio: 'time', columns: [perSecond] })
+  const perSecond = { header: 'params/s', value: (t: Timing) => `${fmt(ADAM_PARAMS / (t.median / 1000) / 1e6)} M` }
+  printTable(`One Adam step, ${ADAM_PARAMS / 1e6} M params (ms; check: first leaf after 3 steps)`, rows, { baseline: FLOOR, ratio: 'time', columns: [perSecond] })
   const floorRatio = ratioOf(rows, OURS, { baseline: FLOOR, ratio: 'time' })
   const floorRatio2 = ratioOf(rows, OURS2, { baseline: FLOOR, ratio: 'time' })
   const jaxRatio = ratioOf(rows, 'jax-js jit (same math)', { baseline: OURS, ratio: 'time' })
@@ -291,7 +159,7 @@ const fGrads = [0, 1].map((k) => Array.from({ length: F_LEAVES }, (_, i) => rand
 const fName = (i: number) => `layers.${i >> 1}.mlp.w${(i & 1) + 1}`
 
 const floorOf = (active: number | null) => (): Contender => {
-  const f = floors(F_SIZE, F_LEAVES, { lr: LR, b1: B1, b2: B2, eps: EPS })
+  const f = floors(F_SIZE, F_LEAVES, HYPER)
   f.load(fParams, fGrads)
   let t = 0
   return {
@@ -362,7 +230,7 @@ if (wanted('frugal')) {
     ],
     41,
   )
-  printTable(`One step, ${TOTAL / 1e6} M params in ${F_LEAVES} leaves (ms; ratio: time / ours Adam, 1 thread)`, rows, { baseline: OURS_ADAM, ratio: 'time' })
+  printTable(`One step, ${ADAM_PARAMS / 1e6} M params in ${F_LEAVES} leaves (ms; ratio: time / ours Adam, 1 thread)`, rows, { baseline: OURS_ADAM, ratio: 'time' })
   const r1 = ratioOf(rows, OURS_FRUGAL, { baseline: OURS_ADAM, ratio: 'time' })
   const r2 = ratioOf(rows, OURS_FRUGAL2, { baseline: OURS_ADAM2, ratio: 'time' })
   const rf = ratioOf(rows, FLOOR_FRUGAL, { baseline: FLOOR_ADAM, ratio: 'time' })
@@ -377,57 +245,16 @@ if (wanted('frugal')) {
 
 // ------------------------------------------------------------------ matmul 512²
 
-const N = 512
-const mmA = randomFloats(N * N, 1)
-const mmB = randomFloats(N * N, 2)
-
-const oursMatmul = (backend: string) => (): Contender => {
-  const { fromArray, matmul, scope, dispose, withBackend } = core
-  const [A, B] = withBackend(backend, () => [fromArray(mmA, [N, N]), fromArray(mmB, [N, N])])
-  const mm = ad.jit((x: Tensor, y: Tensor) => matmul(x, y))
-  let out: Float32Array | undefined
-  return {
-    step: () => scope(() => void (out = mm(A, B).dataSync() as Float32Array)),
-    output: () => out!.slice(),
-    note: () => mm.describe(A, B),
-    dispose: () => dispose([A, B]),
-  }
-}
-
-const tfMatmul = async (): Promise<Contender> => {
-  const tf = await useTfBackend('wasm')
-  const [A, B] = [tf.tensor2d(mmA, [N, N]), tf.tensor2d(mmB, [N, N])]
-  let out: Float32Array | undefined
-  return {
-    step: () => tf.tidy(() => void (out = tf.matMul(A, B).dataSync() as Float32Array)),
-    output: () => out!.slice(),
-    dispose: () => tf.dispose([A, B]),
-  }
-}
-
-const jaxMatmul = async (): Promise<Contender> => {
-  const jax = await loadJax()
-  const np = jax.numpy
-  const [A, B] = [np.array(mmA).reshape([N, N]), np.array(mmB).reshape([N, N])]
-  const mm = jax.jit((x: typeof A, y: typeof A) => np.matmul(x, y))
-  let out: Float32Array | undefined
-  return {
-    step: () => void (out = mm(A.ref, B.ref).dataSync() as Float32Array),
-    output: () => out!.slice(),
-    dispose: () => (A.dispose(), B.dispose(), mm.dispose()),
-  }
-}
-
 if (wanted('matmul')) {
   console.log(`\nmatmul ${N}²`)
   const OURS = 'ours: jit(matmul) cpu-wasm, 1 thread'
   const rows = await interleaved(
     [
-      [OURS, oursMatmul('cpu-wasm-1t')],
-      ['ours: jit(matmul) cpu-wasm, 2 threads', oursMatmul('cpu-wasm')],
-      ['ours: jit(matmul) cpu (JS)', oursMatmul('cpu-js')],
-      ['tfjs-wasm', tfMatmul],
-      ['jax-js jit', jaxMatmul],
+      [OURS, () => oursMatmul(ours, 'cpu-wasm-1t')],
+      ['ours: jit(matmul) cpu-wasm, 2 threads', () => oursMatmul(ours, 'cpu-wasm')],
+      ['ours: jit(matmul) cpu (JS)', () => oursMatmul(ours, 'cpu-js')],
+      ['tfjs-wasm', async () => tfMatmul(await useTfBackend('wasm'))],
+      ['jax-js jit', async () => jaxMatmul(await loadJax(), 'sync')],
     ],
     25,
   )
@@ -444,57 +271,15 @@ if (wanted('matmul')) {
 
 // ------------------------------------------------------------------ MLP
 
-const mlp = mlpData
-
-const oursMlp = (backend: string) => (): Contender => {
-  const { add, fromArray, matmul, scope, dispose, withBackend } = core
-  type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
-  const { params, x, y } = withBackend(backend, () => ({
-    params: {
-      w1: fromArray(mlp.w1, [IN, HIDDEN]),
-      b1: fromArray(mlp.b1, [HIDDEN]),
-      w2: fromArray(mlp.w2, [HIDDEN, OUT]),
-      b2: fromArray(mlp.b2, [OUT]),
-    } as Params,
-    x: fromArray(mlp.x, [BATCH, IN]),
-    y: fromArray(mlp.labels, [BATCH], 'int32'),
-  }))
-  const loss = (p: Params, x: Tensor, y: Tensor): Tensor => ad.nn.crossEntropy(add(matmul(ad.nn.relu(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)
-  const step = ad.jit(ad.valueAndGrad(loss))
-  let out: Float32Array | undefined
-  return {
-    step: () =>
-      scope(() => {
-        const [l, g] = step(params, x, y) as [Tensor, Params]
-        out = flat([l.dataSync(), g.w1.dataSync(), g.b1.dataSync(), g.w2.dataSync(), g.b2.dataSync()])
-      }),
-    output: () => out!.slice(),
-    note: () => step.describe(params, x, y),
-    dispose: () => dispose([params, x, y]),
-  }
-}
-
-const jaxMlpContender = async (): Promise<Contender> => {
-  const m = jaxMlp(await loadJax())
-  let out: Float32Array | undefined
-  return {
-    step: () => {
-      out = m.run()
-    },
-    output: () => out!.slice(),
-    dispose: m.dispose,
-  }
-}
-
 if (wanted('mlp')) {
   console.log(`\nMLP ${IN}-${HIDDEN}-${OUT}, batch ${BATCH}: loss and gradients (read back)`)
   const OURS = 'ours: jit(valueAndGrad) cpu-wasm, 1 thread'
   const rows = await interleaved(
     [
-      [OURS, oursMlp('cpu-wasm-1t')],
-      ['ours: jit(valueAndGrad) cpu-wasm, 2 threads', oursMlp('cpu-wasm')],
-      ['ours: jit(valueAndGrad) cpu (JS)', oursMlp('cpu-js')],
-      ['jax-js jit(valueAndGrad)', jaxMlpContender],
+      [OURS, () => oursMlp(ours, 'cpu-wasm-1t')],
+      ['ours: jit(valueAndGrad) cpu-wasm, 2 threads', () => oursMlp(ours, 'cpu-wasm')],
+      ['ours: jit(valueAndGrad) cpu (JS)', () => oursMlp(ours, 'cpu-js')],
+      ['jax-js jit(valueAndGrad)', async () => jaxMlpContender(await loadJax(), 'sync')],
     ],
     40,
   )

@@ -14,11 +14,13 @@ import * as core from '@frugal-ts/core'
 import type { CpuBackend } from '@frugal-ts/core'
 import * as frugal from '@frugal-ts/frugal'
 import { hardwareThreads, poolOf, whenStarted } from '../../packages/core/src/internal/wasm/threads'
-import type { Jax, Tf } from '../src/contenders'
+import { ADAM_PARAMS } from '../src/adam'
+import type { Contender, Jax, Tf } from '../src/contenders'
+import { N } from '../src/matmul'
 import { BATCH } from '../src/mlp'
 import type { BenchApi, Info, RowJson, TableJson, TableName } from './api'
-import type { Contender, Libraries, Setting, Table } from './contenders'
-import { ADAM_PARAMS, N, adamTable, matmulTable, mlpTable } from './contenders'
+import type { Libraries, Setting, Table } from './contenders'
+import { adamTable, matmulTable, mlpTable } from './contenders'
 
 core.registerBackend('cpu-wasm-1t', () => core.cpu({ wasm: true, threads: 1 }))
 core.registerBackend('cpu-wasm', () => core.cpu({ wasm: true }))

@@ -1,7 +1,8 @@
 /**
- * Loading the libraries under comparison. Each loader is async and throws with
- * a readable reason when the library cannot run here, so a script can print a
- * skipped row instead of crashing.
+ * The libraries under comparison and what a contender is. Each loader is
+ * async and throws with a readable reason when the library cannot run here,
+ * so a script can print a skipped row instead of crashing; the seeded
+ * generators give every contender the same data.
  */
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
@@ -17,6 +18,27 @@ export interface Ours {
   readonly core: typeof import('@frugal-ts/core')
   readonly ad: typeof import('@frugal-ts/autodiff')
 }
+/** The `@frugal-ts/frugal` namespace. */
+export type Frugal = typeof import('@frugal-ts/frugal')
+
+/** A contender ready to run: `step` (or the promise it returns) finishes its work before returning. */
+export interface Contender {
+  step(): void | Promise<void>
+  output?(): Float32Array | Promise<Float32Array>
+  dispose(): void
+  /** a line about what ran (e.g. the compiled program) */
+  note?(): string
+}
+
+/** A named maker of a contender. */
+export type Maker = readonly [name: string, make: () => Contender | Promise<Contender>]
+
+/**
+ * How a jax-js contender reads its results: `'sync'` with `dataSync` (kernels
+ * on the calling thread), `'async'` with `await data()` or `blockUntilReady`
+ * (in a browser, kernels on jax-js's Web Worker pool).
+ */
+export type JaxRead = 'sync' | 'async'
 
 let tfPromise: Promise<Tf> | undefined
 let wasmLoaded: Promise<void> | undefined
@@ -107,6 +129,12 @@ export const randomFloats = (n: number, seed: number, scale = 1): Float32Array =
     out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale
   }
   return out
+}
+
+/** `make()` on the first call, the same value on every later one: data made once, when first used. */
+export const once = <T>(make: () => T): (() => T) => {
+  let made: { value: T } | undefined
+  return () => (made ??= { value: make() }).value
 }
 
 /** Int32 labels in [0, classes) from the same generator. */

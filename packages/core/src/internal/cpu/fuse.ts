@@ -218,9 +218,9 @@ const cost = (streams: number, splats: ReadonlySet<number>) => streams + splats.
  * `options.accepts` the joined equations, and a long loop stays within
  * `options.budget`. Fewer, wider loops: one call instead of one per leaf,
  * and more memory streams in flight per loop, as long as the loop's values
- * fit the registers (spills cost more than the streams gain). Every merged loop loads
- * all its operands at an index before storing any result there, so the
- * planner's in-place rule holds for it.
+ * fit the registers (spills cost more than the streams gain). Every merged
+ * loop loads all its operands at an index before storing any result there,
+ * so the planner's in-place rule holds for it.
  * @param round as for `schedule`
  */
 export const mergeSiblings = (steps: readonly Step[], round: boolean, options: MergeOptions): Step[] => {

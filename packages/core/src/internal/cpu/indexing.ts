@@ -10,7 +10,7 @@ import * as S from '../../Shape'
 import type { Prepared } from './types'
 
 /** Throws a CoreError naming `op`, the first bad index and the valid range. */
-const checkIndices = (op: string, idx: Int32Array, k: number, n: number, axis: number): void => {
+export const checkIndices = (op: string, idx: Int32Array, k: number, n: number, axis: number): void => {
   for (let i = 0; i < k; i++) {
     const j = idx[i]
     if (j < 0 || j >= n)

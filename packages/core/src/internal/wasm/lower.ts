@@ -4,11 +4,11 @@
  * `transpose` of the last two axes feeding a matmul is folded into the
  * Aᵀ·B / A·Bᵀ variants and dropped when nothing else reads it), reductions
  * to SIMD row and column sums, broadcasts and reshapes that must copy to
- * SIMD copy loops. A step that cannot be lowered keeps its JS kernel, with
+ * SIMD copy loops, gather and scatterAdd to index loops. A step that cannot be lowered keeps its JS kernel, with
  * the reason.
  * @internal
  */
-import type { Aval } from '../../Primitive'
+import type { Aval, PrimitiveParams } from '../../Primitive'
 import type { Equation, Program } from '../../Program'
 import * as S from '../../Shape'
 import type { Step } from '../cpu/fuse'
@@ -16,6 +16,7 @@ import { broadcastStrides } from '../cpu/loops'
 import type { AddrKernel } from './fused'
 import { lowerFused } from './fused'
 import { gemm } from './matmul'
+import { lowerGather, lowerScatterAdd } from './indexing'
 import { lowerReduce } from './reduce'
 import type { Pool } from './threads'
 
@@ -113,6 +114,10 @@ export const lowerStep = (s: Step, flags: readonly [boolean, boolean] | undefine
   switch (e.prim) {
     case 'matmul':
       return { step: s, wasm: lowerMatmul(s.inputs[0].aval, s.inputs[1].aval, e.out.aval, flags?.[0] ?? false, flags?.[1] ?? false, pool) }
+    case 'gather':
+      return { step: s, wasm: lowerGather(s.inputs.map((v) => v.aval), e.params as PrimitiveParams['gather']) }
+    case 'scatterAdd':
+      return { step: s, wasm: lowerScatterAdd(s.inputs.map((v) => v.aval), e.params as PrimitiveParams['scatterAdd'], e.out.aval) }
     case 'reduceSum':
     case 'reduceMax': {
       const k = lowerReduce(e)

@@ -19,7 +19,7 @@ import type { Program } from '../../Program'
 import * as S from '../../Shape'
 import type { Step, StepRun } from './fuse'
 import { schedule } from './fuse'
-import { planBuffers } from './plan'
+import { planCache, planStats } from './plan'
 import type { Plan } from './plan'
 import type { CpuHandle } from './types'
 
@@ -60,8 +60,6 @@ interface Materialized {
   /** entries that are reshape aliases (filled as their step runs) */
   readonly aliases: readonly number[]
 }
-
-const bytesOf: Record<DType, number> = { float32: 4, int32: 4, bool: 1 }
 
 /**
  * Compiles `program` for the cpu backend (see the module comment).
@@ -105,21 +103,8 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
   }
 
   // one plan (and one set of pooled buffers) per donation pattern seen
-  const plans = new Map<string, Materialized>()
-  const planFor = (donated: readonly number[]): Materialized => {
-    const key = donated.join(',')
-    let m = plans.get(key)
-    if (m === undefined) {
-      m = materialize(planBuffers(program, steps, new Set(donated)))
-      plans.set(key, m)
-    }
-    return m
-  }
-
-  const basePlan = planBuffers(program, steps, new Set())
-  const kernels = steps.filter((s) => s.kind !== 'alias').length
-  const fused = steps.filter((s) => s.kind === 'fused').length
-  const workspaceBytes = basePlan.slots.reduce((n, s) => n + s.size * bytesOf[s.dtype], 0)
+  const planFor = planCache(program, steps, materialize)
+  const { kernels, fused, buffers, workspaceBytes } = planStats(program, steps)
   const aliased = steps.length - kernels
 
   const run = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[] = []): CpuHandle[] => {
@@ -157,9 +142,9 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
     run,
     kernels,
     fused,
-    buffers: basePlan.slots.length,
+    buffers,
     workspaceBytes,
-    describe: `cpu: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${aliased ? `, ${aliased} reshapes aliased` : ''}), ${basePlan.slots.length} buffers planned`,
+    describe: `cpu: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${aliased ? `, ${aliased} reshapes aliased` : ''}), ${buffers} buffers planned`,
   }
 }
 

@@ -12,6 +12,7 @@
  * @internal
  */
 import type { DType } from '../../DType'
+import { byteSize } from '../../DType'
 import type { Program, Var } from '../../Program'
 import * as S from '../../Shape'
 import type { Step } from './fuse'
@@ -140,4 +141,32 @@ export const planBuffers = (program: Program, steps: readonly Step[], donated: R
     for (const out of s.outs) if (lastUse.get(out.id) === i) free(out.id)
   })
   return { storage, slots }
+}
+
+/**
+ * One plan per donation pattern seen, each turned once by `make` into what
+ * a run needs (pooled buffers, views): returns the lookup a run calls.
+ */
+export const planCache = <M>(program: Program, steps: readonly Step[], make: (plan: Plan) => M): ((donated: readonly number[]) => M) => {
+  const plans = new Map<string, M>()
+  return (donated) => {
+    const key = donated.join(',')
+    let m = plans.get(key)
+    if (m === undefined) {
+      m = make(planBuffers(program, steps, new Set(donated)))
+      plans.set(key, m)
+    }
+    return m
+  }
+}
+
+/** What an executable reports of its steps: kernels (aliases are free), fused groups, and the pooled buffers without donations. */
+export const planStats = (program: Program, steps: readonly Step[]): { kernels: number; fused: number; buffers: number; workspaceBytes: number } => {
+  const base = planBuffers(program, steps, new Set())
+  return {
+    kernels: steps.filter((s) => s.kind !== 'alias').length,
+    fused: steps.filter((s) => s.kind === 'fused').length,
+    buffers: base.slots.length,
+    workspaceBytes: base.slots.reduce((n, s) => n + s.size * byteSize[s.dtype], 0),
+  }
 }

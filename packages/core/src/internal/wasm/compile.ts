@@ -20,7 +20,7 @@ import * as S from '../../Shape'
 import type { CpuExecutable } from '../cpu/compile'
 import { usableDonations } from '../cpu/compile'
 import { mergeSiblings, schedule } from '../cpu/fuse'
-import { planBuffers } from '../cpu/plan'
+import { planCache, planStats } from '../cpu/plan'
 import type { Plan } from '../cpu/plan'
 import type { CpuHandle } from '../cpu/types'
 import type { Block, Heap } from './heap'
@@ -153,16 +153,7 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
     m.generation = heap.generation
   }
 
-  const plans = new Map<string, Materialized>()
-  const planFor = (donated: readonly number[]): Materialized => {
-    const key = donated.join(',')
-    let m = plans.get(key)
-    if (m === undefined) {
-      m = materialize(planBuffers(program, steps, new Set(donated)))
-      plans.set(key, m)
-    }
-    return m
-  }
+  const planFor = planCache(program, steps, materialize)
 
   const staged = new Uint8Array(nExternal)
   const run = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[] = []): CpuHandle[] => {
@@ -248,22 +239,19 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
     return out
   }
 
-  const basePlan = planBuffers(program, steps, new Set())
-  const kernels = steps.filter((s) => s.kind !== 'alias').length
-  const fused = steps.filter((s) => s.kind === 'fused').length
+  const { kernels, fused, buffers, workspaceBytes } = planStats(program, steps)
   const wasmSteps = lowered.filter((l) => l.wasm).length
   const js = lowered.filter((l) => !l.wasm && l.step.kind !== 'alias').map((l) => l.step.eqs.map((e) => e.prim).join('+'))
-  const workspaceBytes = basePlan.slots.reduce((n, s) => n + s.size * byteSize[s.dtype], 0)
   const foldedCount = folded.transposed.size
   return {
     run,
     kernels,
     fused,
-    buffers: basePlan.slots.length,
+    buffers,
     workspaceBytes,
     describe:
       `cpu/wasm-simd: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${foldedCount ? `, ${foldedCount} matmuls with folded transposes` : ''}), ` +
-      `${wasmSteps} in wasm, ${js.length} on JS${js.length ? ` [${js.join(', ')}]` : ''}, ${basePlan.slots.length} buffers planned, ` +
+      `${wasmSteps} in wasm, ${js.length} on JS${js.length ? ` [${js.join(', ')}]` : ''}, ${buffers} buffers planned, ` +
       `${resident ? 'handles resident in shared wasm memory' : 'inputs and outputs copied'}, ${mem.pool.size} thread${mem.pool.size > 1 ? 's' : ''}`,
   }
 }

@@ -180,7 +180,7 @@ export interface MergeOptions {
    * `MAX_MERGED_EQUATIONS`.
    */
   readonly budget: number
-  /** whether these equations may run as one loop (e.g. each has a SIMD lowering) */
+  /** whether a step's equations may run in a merged loop (e.g. each has a SIMD lowering); a step refused stays alone */
   readonly accepts: (eqs: readonly Equation[]) => boolean
 }
 
@@ -215,7 +215,7 @@ const cost = (streams: number, splats: ReadonlySet<number>) => streams + splats.
  * one loop, which runs at the position of the first of them. A step joins an
  * earlier loop when every variable it reads is produced before that loop
  * (so moving it up keeps the program order valid), the shapes are equal,
- * `options.accepts` the joined equations, and a long loop stays within
+ * `options.accepts` both steps' equations, and a long loop stays within
  * `options.budget`. Fewer, wider loops: one call instead of one per leaf,
  * and more memory streams in flight per loop, as long as the loop's values
  * fit the registers (spills cost more than the streams gain). Every merged
@@ -230,7 +230,7 @@ export const mergeSiblings = (steps: readonly Step[], round: boolean, options: M
   for (const s of steps) {
     const ready = s.inputs.reduce((r, v) => Math.max(r, at.get(v.id) ?? -1), -1)
     let place = order.length
-    if (isLoop(s)) {
+    if (isLoop(s) && options.accepts(s.eqs)) {
       const shape = loopShape(s)
       const n = S.size(shape)
       const streams = s.outs.length + s.inputs.filter((v) => S.size(v.aval.shape) === n).length
@@ -239,7 +239,7 @@ export const mergeSiblings = (steps: readonly Step[], round: boolean, options: M
       const g = open.find(
         (x) =>
           x.at > ready && S.equals(x.shape, shape) && fits(x) &&
-          x.eqs.length + s.eqs.length <= MAX_MERGED_EQUATIONS && options.accepts([...x.eqs, ...s.eqs]),
+          x.eqs.length + s.eqs.length <= MAX_MERGED_EQUATIONS,
       )
       if (g) {
         g.members.push(s)

@@ -21,13 +21,14 @@ const scratchOf = (n: number): Float64Array => {
   return scratch
 }
 
-interface Run {
+/** Consecutive axes of one kind: `n` elements, reduced or kept. */
+export interface Run {
   readonly n: number
   readonly reduced: boolean
 }
 
-/** Drops size-1 axes and merges neighbours that are both kept or both reduced. */
-const runs = (shape: readonly number[], axes: readonly number[]): Run[] => {
+/** Drops size-1 axes and merges neighbours that are both kept or both reduced (the JS and wasm reductions' view of a shape). */
+export const runs = (shape: readonly number[], axes: readonly number[]): Run[] => {
   const out: { n: number; reduced: boolean }[] = []
   shape.forEach((n, i) => {
     if (n === 1) return

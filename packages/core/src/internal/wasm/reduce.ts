@@ -10,6 +10,7 @@
  */
 import type { Equation } from '../../Program'
 import * as S from '../../Shape'
+import { runs } from '../cpu/reduce'
 import { Code, O, V } from './emit'
 import type { AddrKernel } from './fused'
 import { instantiate } from './runtime'
@@ -138,19 +139,6 @@ const fnFor = (kind: Kind, layout: Layout) => {
     modules.set(key, f)
   }
   return f
-}
-
-/** Size-1 axes dropped, neighbours of the same kind merged. */
-const runs = (shape: readonly number[], axes: readonly number[]) => {
-  const out: { n: number; reduced: boolean }[] = []
-  shape.forEach((n, i) => {
-    if (n === 1) return
-    const reduced = axes.includes(i)
-    const last = out[out.length - 1]
-    if (last && last.reduced === reduced) last.n *= n
-    else out.push({ n, reduced })
-  })
-  return out
 }
 
 /** The reduction kernel (addresses [out, x]), or why it keeps the JS kernel. */

@@ -17,9 +17,9 @@ export interface JitOptions {
   readonly donate?: readonly number[]
   /**
    * How many signatures stay cached (default 16). The least recently used one
-   * beyond that is dropped with its executable and the constants tracing created,
-   * so functions whose argument structure keeps changing (FRUGAL's random
-   * blocks) do not hold memory without bound.
+   * beyond that is dropped: its executables are disposed (their workspace is
+   * reused by later programs) and the constants tracing created are released,
+   * so a function called with ever new signatures does not hold memory without bound.
    */
   readonly cacheLimit?: number
 }
@@ -39,6 +39,8 @@ export interface Jitted<A extends unknown[], R> {
   readonly cacheSize: number
   /** the traced program for these arguments (traced now if not cached) */
   lower(...args: A): Program
+  /** drops every cached signature, releasing its executables' memory and its constants (the next call traces again) */
+  clear(): void
   /** what the backend compiled for these arguments (`describe` of its executable), or 'interpreted' */
   describe(...args: A): string
 }
@@ -160,7 +162,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     for (const [k, old] of cache) {
       if (cache.size <= limit) break
       cache.delete(k)
-      dispose([...old.owned])
+      release(old)
     }
     return entry
   }
@@ -185,6 +187,10 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     cacheSize: { get: () => cache.size },
   })
   Object.assign(jitted, {
+    clear: () => {
+      for (const entry of cache.values()) release(entry)
+      cache.clear()
+    },
     lower: (...args: A) => entryFor(args).program,
     describe: (...args: A) => {
       const inputs = scan(args).tensors
@@ -193,6 +199,19 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     },
   })
   return jitted
+}
+
+/**
+ * Frees what a dropped cache entry holds: each backend's executable (its
+ * planned workspace and staging buffers go back to the backend, to be reused
+ * by later programs) and the constants tracing created or conversions made.
+ */
+const release = (entry: Entry): void => {
+  for (const exe of entry.executables.values()) exe?.dispose?.()
+  entry.executables.clear()
+  entry.consts.clear()
+  dispose([...entry.owned])
+  entry.owned.clear()
 }
 
 class OutputSlot {

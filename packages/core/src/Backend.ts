@@ -41,6 +41,13 @@ export interface Executable<H> {
   run(inputs: readonly H[], consts: readonly H[], donate?: readonly number[]): H[]
   /** a short description of what was compiled (which path, how many kernels) */
   readonly describe: string
+  /**
+   * Releases what the executable holds between runs (planned workspace,
+   * staging buffers), so that later programs reuse that memory; `run` is not
+   * called again. `jit` calls it when its cache drops the program. Absent
+   * where an executable holds nothing of its own.
+   */
+  dispose?(): void
 }
 
 /**

@@ -208,6 +208,8 @@ export const compileProgram = (host: Host, program: Program): Executable<TfTenso
 
   return {
     run,
+    // plans hold no tensors (every run's tensors live in its tf.tidy): forgetting them is all there is to free
+    dispose: () => plans.clear(),
     get describe() {
       return planFor(host.enter()).describe
     },

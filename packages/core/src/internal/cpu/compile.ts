@@ -103,7 +103,7 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
   }
 
   // one plan (and one set of pooled buffers) per donation pattern seen
-  const planFor = planCache(program, steps, materialize)
+  const plans = planCache(program, steps, materialize)
   const { kernels, fused, buffers, workspaceBytes } = planStats(program, steps)
   const aliased = steps.length - kernels
 
@@ -112,7 +112,7 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
       throw new CoreError(
         `cpu compile: run expects ${program.inputs.length} inputs and ${program.consts.length} consts, got ${inputs.length} and ${consts.length}`,
       )
-    const m = planFor(usableDonations(inputs, consts, donate))
+    const m = plans.get(usableDonations(inputs, consts, donate))
     const vals = m.vals
     for (let i = 0; i < inputs.length; i++) vals[i] = inputs[i]
     for (let i = 0; i < consts.length; i++) vals[inputs.length + i] = consts[i]
@@ -144,6 +144,8 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
     fused,
     buffers,
     workspaceBytes,
+    // pooled buffers are plain arrays: dropping the plans lets them be collected
+    dispose: () => plans.clear(),
     describe: `cpu: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${aliased ? `, ${aliased} reshapes aliased` : ''}), ${buffers} buffers planned`,
   }
 }

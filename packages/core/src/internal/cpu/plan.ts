@@ -145,18 +145,30 @@ export const planBuffers = (program: Program, steps: readonly Step[], donated: R
 
 /**
  * One plan per donation pattern seen, each turned once by `make` into what
- * a run needs (pooled buffers, views): returns the lookup a run calls.
+ * a run needs (pooled buffers, views): `get` is the lookup a run calls, `all`
+ * what has been made (for `dispose`), `clear` forgets it.
  */
-export const planCache = <M>(program: Program, steps: readonly Step[], make: (plan: Plan) => M): ((donated: readonly number[]) => M) => {
+export interface PlanCache<M> {
+  get(donated: readonly number[]): M
+  all(): IterableIterator<M>
+  clear(): void
+}
+
+/** @internal see `PlanCache` */
+export const planCache = <M>(program: Program, steps: readonly Step[], make: (plan: Plan) => M): PlanCache<M> => {
   const plans = new Map<string, M>()
-  return (donated) => {
-    const key = donated.join(',')
-    let m = plans.get(key)
-    if (m === undefined) {
-      m = make(planBuffers(program, steps, new Set(donated)))
-      plans.set(key, m)
-    }
-    return m
+  return {
+    get: (donated) => {
+      const key = donated.join(',')
+      let m = plans.get(key)
+      if (m === undefined) {
+        m = make(planBuffers(program, steps, new Set(donated)))
+        plans.set(key, m)
+      }
+      return m
+    },
+    all: () => plans.values(),
+    clear: () => plans.clear(),
   }
 }
 

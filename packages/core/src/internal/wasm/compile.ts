@@ -153,13 +153,13 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
     m.generation = heap.generation
   }
 
-  const planFor = planCache(program, steps, materialize)
+  const plans = planCache(program, steps, materialize)
 
   const staged = new Uint8Array(nExternal)
   const run = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[] = []): CpuHandle[] => {
     if (inputs.length !== nIn || consts.length !== program.consts.length)
       throw new CoreError(`cpu compile: run expects ${nIn} inputs and ${program.consts.length} consts, got ${inputs.length} and ${consts.length}`)
-    const m = planFor(usableDonations(inputs, consts, donate))
+    const m = plans.get(usableDonations(inputs, consts, donate))
     const { addr, views } = m
     const ext = (e: number) => (e < nIn ? inputs[e] : consts[e - nIn])
     // allocate first (a grow of a non-shared memory detaches views), then take addresses and views
@@ -243,12 +243,23 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
   const wasmSteps = lowered.filter((l) => l.wasm).length
   const js = lowered.filter((l) => !l.wasm && l.step.kind !== 'alias').map((l) => l.step.eqs.map((e) => e.prim).join('+'))
   const foldedCount = folded.transposed.size
+  /** frees every plan's pooled, staging and output-staging blocks, so later programs reuse the memory */
+  const dispose = () => {
+    for (const m of plans.all()) {
+      for (const b of m.pools) heap.freeBlock(b)
+      for (const b of m.stage) if (b !== null) heap.freeBlock(b)
+      for (const b of m.outStage.values()) heap.freeBlock(b)
+    }
+    plans.clear()
+  }
+
   return {
     run,
     kernels,
     fused,
     buffers,
     workspaceBytes,
+    dispose,
     describe:
       `cpu/wasm-simd: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${foldedCount ? `, ${foldedCount} matmuls with folded transposes` : ''}), ` +
       `${wasmSteps} in wasm, ${js.length} on JS${js.length ? ` [${js.join(', ')}]` : ''}, ${buffers} buffers planned, ` +

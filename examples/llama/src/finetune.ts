@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { Tensor } from '@frugal-ts/core'
 import { Key, Tree, argmax, dispose, cast, div, equal, expandDims, fromArray, keep, mul, scope, sum } from '@frugal-ts/core'
 import { jit, nn } from '@frugal-ts/autodiff'
-import { stateBytes } from '@frugal-ts/frugal'
+import { stateBytes, trainStep } from '@frugal-ts/frugal'
 import type { Flags } from './args'
 import { checkParams, loadRun, writeAtomic } from './checkpoint'
 import type { Labelled } from './data'
@@ -22,7 +22,7 @@ import type { OptimizerConfig } from './optimizers'
 import { autoUpdateGap, makeOptimizer } from './optimizers'
 import { progress } from './progress'
 import { encode } from './tokenizer'
-import { createTrainer, disposeRun, jittedStep, runTraining } from './train'
+import { createTrainer, disposeRun, runTraining } from './train'
 import type { Io } from './config'
 import { buildConfig, writableDir } from './config'
 
@@ -46,7 +46,11 @@ export const encodeSentences = (items: readonly Labelled[], context: number) => 
     mask.fill(1, b * context, b * context + Math.max(1, bytes.length))
   })
   const n = items.length
-  return () => [fromArray(ids, [n, context], 'int32'), fromArray(mask, [n, context]), fromArray(Int32Array.from(items, (i) => i.label), [n], 'int32')]
+  return (): [Tensor, Tensor, Tensor] => [
+    fromArray(ids, [n, context], 'int32'),
+    fromArray(mask, [n, context]),
+    fromArray(Int32Array.from(items, (i) => i.label), [n], 'int32'),
+  ]
 }
 
 /**
@@ -131,7 +135,7 @@ export const finetune = (f: Flags, io: Io): number => {
   const rows: { name: string; accuracy: number; loss: number; stateBytes: number; msPerStep: number; config: OptimizerConfig }[] = []
   for (const [name, config] of methods(f, steps)) {
     const opt = makeOptimizer(config, schedule)
-    const step = jittedStep(loss, opt)
+    const step = trainStep(loss, opt)
     let params: ClassifierParams = keep({ model: clone(backbone), head: scope(() => mul(Key.normal(Key.key((f.seed as number) ?? 0), [backbone.embed.shape[1], 2]), 0.02)) })
     let state = keep(scope(() => opt.init(params as never)))
     let peak = stateBytes(state)
@@ -142,9 +146,11 @@ export const finetune = (f: Flags, io: Io): number => {
       const t0 = performance.now()
       const pick = scope(() => Key.bits(Key.foldIn(key, s), [batch]))
       const items = Array.from(pick, (b) => data.train[b % data.train.length])
-      const r = step(params, state, encodeSentences(items, context))
+      const xs = encodeSentences(items, context)()
+      const r = step(params, state, ...xs)
+      dispose(xs)
       params = r.params
-      state = r.opt
+      state = r.state
       if (r.refreshed || s === 0) peak = Math.max(peak, stateBytes(state))
       const ms = performance.now() - t0
       if (s > 0) timed += ms

@@ -1,16 +1,15 @@
 /**
- * The pre-training loop: one jitted step (`valueAndGrad` of the language-model
- * loss, the optimizer's `update`, `applyUpdates`, params and state donated);
- * on the steps where a FRUGAL-family optimizer's subspace refresh is due, the
- * gradients come from a jitted `valueAndGrad`, `refresh` runs eagerly on the
- * host (SVDs, random draws), then a jitted update. Every step runs in a
- * `scope`, and tensors of replaced states are disposed, so memory stays flat.
+ * The pre-training loop: the library's `trainStep` (`valueAndGrad` of the
+ * language-model loss, the optimizer's `update`, `applyUpdates`, compiled with
+ * params and state donated, FRUGAL's refresh run on the host when due, old
+ * tensors released), batches drawn from the run's key, evaluation on fixed
+ * validation windows.
  */
 import type { Tensor } from '@frugal-ts/core'
-import { Key, Tree, dispose, fromArray, keep, scope } from '@frugal-ts/core'
+import { Key, dispose, fromArray, keep, scope } from '@frugal-ts/core'
 import { jit, valueAndGrad } from '@frugal-ts/autodiff'
 import type { GradientTransformation, Params } from '@frugal-ts/frugal'
-import { applyUpdates, stateBytes } from '@frugal-ts/frugal'
+import { stateBytes, trainStep } from '@frugal-ts/frugal'
 import type { Corpus } from './data'
 import { sampleBatch, validationWindows } from './data'
 import type { LlamaParams, ModelConfig } from './model'
@@ -69,72 +68,6 @@ export interface Trainer {
   evaluate(params: LlamaParams): number
 }
 
-/** @internal whether a FRUGAL-family state is due for a host-side refresh before this step */
-export const refreshDue = (opt: unknown): boolean => {
-  const s = opt as { count?: unknown; nextRefresh?: unknown }
-  return typeof s === 'object' && s !== null && isTensor(s.count) && isTensor(s.nextRefresh) && s.count.item() >= s.nextRefresh.item()
-}
-const isTensor = (x: unknown): x is Tensor => typeof x === 'object' && x !== null && 'shape' in x && 'item' in x
-
-/**
- * Disposes the tensors of `old` that `next` does not hold (replaced subspaces,
- * stale moments); donated inputs are already released, so this is a no-op for them.
- * @example disposeReplaced(previousState, nextState)
- */
-export const disposeReplaced = (old: unknown, next: unknown): void => {
-  const kept = new Set(Tree.leaves(next as Tree.Tree<unknown>))
-  dispose(Tree.leaves(old as Tree.Tree<unknown>).filter((t) => !kept.has(t)))
-}
-
-/** One optimizer step's outcome. */
-export interface Stepped<P> {
-  readonly loss: number
-  readonly params: P
-  readonly opt: unknown
-  /** whether a subspace refresh ran before the update */
-  readonly refreshed: boolean
-}
-
-/**
- * A jitted training step of `loss` with optimizer `opt`: the whole step
- * (`valueAndGrad`, `update`, `applyUpdates`) in one jitted program with params
- * and state donated; when the optimizer's host-side refresh is due, the
- * gradients come from a jitted `valueAndGrad`, `refresh` runs eagerly, then a
- * jitted update. The inputs' tensors are consumed; memory stays flat.
- * @param loss a scalar loss of the parameters and int32/float inputs
- * @param opt any optimizer; FRUGAL-family ones get their refresh
- * @returns the step function
- * @example const step = jittedStep(lmLoss3, opt); const r = step(params, state, [tokens])
- */
-export const jittedStep = <P extends object>(loss: (p: P, ...xs: Tensor[]) => Tensor, opt: GradientTransformation<any>) => {
-  const apply = (g: Params, s: unknown, p: P) => {
-    const { updates, state } = opt.update(g, s, p as unknown as Params)
-    return { params: applyUpdates(p as unknown as Params, updates) as unknown as P, opt: state }
-  }
-  const fullStep = jit(
-    (p: P, s: unknown, xs: Tensor[]) => {
-      const [l, g] = valueAndGrad((q: P) => loss(q, ...xs))(p)
-      return { loss: l, ...apply(g as Params, s, p) }
-    },
-    { donate: [0, 1] },
-  )
-  const gradStep = jit((p: P, xs: Tensor[]) => valueAndGrad((q: P) => loss(q, ...xs))(p))
-  const applyStep = jit(apply, { donate: [0, 1, 2] })
-  return (params: P, opt0: unknown, xs: () => Tensor[]): Stepped<P> => {
-    const due = refreshDue(opt0)
-    const out = scope(() => {
-      if (!due) return fullStep(params, opt0, xs())
-      const [l, g] = gradStep(params, xs())
-      const fresh = opt.refresh!(g as Params, opt0, params as unknown as Params) ?? opt0
-      return { loss: l, ...applyStep(g as Params, fresh, params) }
-    })
-    const value = out.loss.item()
-    dispose(out.loss)
-    disposeReplaced([params, opt0], [out.params, out.opt])
-    return { loss: value, params: out.params, opt: out.opt, refreshed: due }
-  }
-}
-
 /**
  * Builds the jitted step, refresh path and evaluation of a configuration.
  * @param config the run's configuration
@@ -147,7 +80,7 @@ export const createTrainer = (config: TrainConfig, corpus: Corpus): Trainer => {
   const heads = model.heads
   const opt: GradientTransformation<any> = makeOptimizer(config.optimizer, config.schedule)
   const loss = (p: LlamaParams, tokens: Tensor) => lmLoss(p, tokens, heads)
-  const train = jittedStep(loss, opt)
+  const train = trainStep(loss, opt)
   const evalLoss = jit(loss)
   const windows = validationWindows(corpus.validation, model.context, config.evalWindows)
 
@@ -163,11 +96,13 @@ export const createTrainer = (config: TrainConfig, corpus: Corpus): Trainer => {
     const t0 = performance.now()
     const c0 = process.cpuUsage()
     const tokens = sampleBatch(corpus.train, s.dataKey, s.position, batch, model.context)
-    const r = train(s.params, s.opt, () => [fromArray(tokens, [batch, model.context + 1], 'int32')])
+    const input = fromArray(tokens, [batch, model.context + 1], 'int32')
+    const r = train(s.params, s.opt, input)
+    dispose(input)
     const ms = performance.now() - t0
     const c = process.cpuUsage(c0)
-    const peak = r.refreshed || s.position === 0 ? Math.max(s.peakStateBytes, stateBytes(r.opt)) : s.peakStateBytes
-    const state: RunState = { ...s, params: r.params, opt: r.opt, position: s.position + 1, trainLoss: [...s.trainLoss, r.loss], peakStateBytes: peak }
+    const peak = r.refreshed || s.position === 0 ? Math.max(s.peakStateBytes, stateBytes(r.state)) : s.peakStateBytes
+    const state: RunState = { ...s, params: r.params, opt: r.state, position: s.position + 1, trainLoss: [...s.trainLoss, r.loss], peakStateBytes: peak }
     return { state, loss: r.loss, ms, cpuMs: (c.user + c.system) / 1000 }
   }
 

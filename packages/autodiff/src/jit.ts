@@ -1,6 +1,6 @@
 import type { Backend, Executable, Program, Var } from '@frugal-ts/core'
 import {
-  CoreError, Tensor, Tree, concrete, currentBackend, dispose, evalProgram, keep, scopeCreated, storageOf, toBackend, withTrace,
+  CoreError, Tensor, Tree, collectRunChecks, warnOnce, concrete, currentBackend, dispose, evalProgram, keep, scopeCreated, storageOf, toBackend, withTrace,
 } from '@frugal-ts/core'
 import { JitTrace } from './internal/JitTrace'
 
@@ -57,6 +57,10 @@ interface Entry {
   readonly firstOf: readonly number[]
   /** the inputs returned as outputs (a donated one among them is not disposed) */
   readonly returned: ReadonlySet<number>
+  /** the position of the first run-check flag among the outputs (the function's own outputs come before) */
+  readonly firstCheck: number
+  /** the message of each run check (`warnIf`), in output order from `firstCheck` */
+  readonly checks: readonly string[]
   readonly executables: Map<Backend, Executable<unknown> | null>
   /** the program's constants on each backend it ran on (converted once, kept for the entry's life) */
   readonly consts: Map<Backend, Tensor[]>
@@ -136,7 +140,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
         (level) => new JitTrace(level),
         (trace) => {
           const traced = Tree.map(args, (l: unknown) => (l instanceof Tensor ? trace.input(l) : l)) as A
-          const out = f(...traced)
+          const [out, stated] = collectRunChecks(() => f(...traced))
           const outputs: Var[] = []
           const [leaves, outDef] = Tree.flatten(out)
           const outLeaves = leaves.map((l: unknown) => {
@@ -144,13 +148,20 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
             outputs.push(trace.varOf(l))
             return new OutputSlot(outputs.length - 1)
           })
+          // run checks are extra outputs after the function's own; those of inner traces are not this program's
+          const checks = stated.filter((c) => c.flag.trace === trace || c.flag.trace === null)
+          const firstCheck = outputs.length
+          for (const c of checks) outputs.push(trace.varOf(c.flag))
           const program = trace.program(outputs)
           const inputAt = new Map(program.inputs.map((v, i) => [v.id, i]))
           const constAt = new Map(program.consts.map((c, i) => [c.var.id, i]))
           const sources = outputs.map((v) => inputAt.get(v.id) ?? (constAt.has(v.id) ? -1 - constAt.get(v.id)! : null))
           const firstOf = outputs.map((v) => outputs.findIndex((w) => w.id === v.id))
           const returned = new Set(sources.filter((x): x is number => x !== null && x >= 0))
-          return { program, outDef, outLeaves, sources, firstOf, returned, executables: new Map(), consts: new Map(), owned: new Set() } satisfies Entry
+          return {
+            program, outDef, outLeaves, sources, firstOf, returned, firstCheck, checks: checks.map((c) => c.message),
+            executables: new Map(), consts: new Map(), owned: new Set(),
+          } satisfies Entry
         },
       ),
     )
@@ -175,6 +186,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     const donate: number[] = []
     if (donated.size > 0) for (let k = 0; k < inputs.length; k++) if (donated.has(s.argOf[k])) donate.push(k)
     const results = execute(entry, backend, inputs, donate)
+    if (entry.checks.length > 0) readChecks(entry, results)
     return Tree.unflatten(entry.outDef, entry.outLeaves.map((l) => (l instanceof OutputSlot ? results[l.index] : l))) as R
   }
 
@@ -212,6 +224,14 @@ const release = (entry: Entry): void => {
   entry.consts.clear()
   dispose([...entry.owned])
   entry.owned.clear()
+}
+
+/** warns for every run check whose flag came out true, then releases the flags the run computed */
+const readChecks = (entry: Entry, results: readonly Tensor[]): void => {
+  const flags = results.slice(entry.firstCheck)
+  flags.forEach((flag, k) => flag.item() && warnOnce(entry.checks[k]))
+  const own = new Set(results.slice(0, entry.firstCheck))
+  dispose([...new Set(flags.filter((flag, k) => entry.sources[entry.firstCheck + k] === null && !own.has(flag)))])
 }
 
 class OutputSlot {

@@ -37,6 +37,8 @@ export { evalProgram, show as showProgram } from './Program'
 export * from './creation'
 export * from './ops'
 export { isConcrete, isTensor, toBackend } from './Convert'
+export type { RunCheck } from './RunCheck'
+export { collectRunChecks, maskRunChecks, warnIf, warnOnce } from './RunCheck'
 /**
  * Pytrees: nested plain objects and arrays with tensor (or other) leaves; `map`, `zipWith`, `leaves`, `paths`, `flatten`/`unflatten`.
  * @example Tree.map({ w: tensor([1]), b: [tensor([2])] }, (t: Tensor) => add(t, 1)) // { w: [2], b: [[3]] }

@@ -78,6 +78,9 @@ export { gapSchedule, linearDensity, lossAwareGap } from './frugal/schedules'
 export type { FrugalState, LeafState, ProjectedLeafState, RegularLeafState } from './frugal/state'
 export { isProjected, recordLoss } from './frugal/state'
 
+export type { TrainStep, TrainStepMode, TrainStepOptions, TrainStepResult } from './trainStep'
+export { trainStep } from './trainStep'
+
 export type { StateBytesEntry } from './stateBytes'
 export { stateBytes, stateBytesByParam, stateBytesEntries } from './stateBytes'
 export type { DecodeOptimizerStateOptions } from './checkpoint'

@@ -1,5 +1,5 @@
 import type { Tensor } from '@frugal-ts/core'
-import { Tree, cast, equal, full, greater, isFinite, logicalAnd, logicalNot, logicalOr, sum, where, zerosLike } from '@frugal-ts/core'
+import { Tree, cast, equal, full, greater, isFinite, logicalAnd, logicalNot, logicalOr, maskRunChecks, sum, where, zerosLike } from '@frugal-ts/core'
 import { check } from '../FrugalError'
 import type { GradientTransformation, Params } from '../GradientTransformation'
 import { isConcrete, safeIncrement, selectTree, zeroCount } from '../transforms/common'
@@ -65,7 +65,8 @@ export const applyIfFinite = <S>(
         const r = inner.update(updates, state.inner, params)
         return { updates: r.updates, state: { ...counts, inner: r.state } }
       }
-      const r = inner.update(updates, state.inner, params)
+      // what the inner update warns about holds only on the steps that keep it
+      const r = maskRunChecks(apply, () => inner.update(updates, state.inner, params))
       return {
         updates: Tree.map(r.updates, (u: Tensor) => where(apply, u, zerosLike(u))),
         state: { ...counts, inner: selectTree(apply, r.state, state.inner) },

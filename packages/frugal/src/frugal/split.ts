@@ -1,5 +1,5 @@
 import type { Tensor } from '@frugal-ts/core'
-import { Tree, add, mul, neg } from '@frugal-ts/core'
+import { Tree, add, greaterEqual, mul, neg, warnIf } from '@frugal-ts/core'
 import { FrugalError, check, checkLearningRate } from '../FrugalError'
 import type { EmptyState, GradientTransformation, Params } from '../GradientTransformation'
 import { emptyState } from '../GradientTransformation'
@@ -15,6 +15,7 @@ import type { SplitConfig } from './refresh'
 import { initState, isConcrete, refreshState } from './refresh'
 import type { Density, UpdateGap } from './schedules'
 import { checkSchedules } from './schedules'
+import { piece } from '../internal/pieces'
 import type { FrugalState, LeafState } from './state'
 import { isProjected, leafStates, withLeaves } from './state'
 
@@ -70,6 +71,14 @@ export interface FrugalSplitOptions<S, PS> {
  */
 export interface FrugalTransformation<S, PS> extends GradientTransformation<FrugalState<S, PS>> {
   refresh(updates: Params, state: FrugalState<S, PS>, params?: Params): FrugalState<S, PS> | null
+}
+
+/** The scalar rates of one step: −η, −η·projectedScale, the state-free part's, and −η·λ (null without weight decay). */
+interface Rates {
+  readonly down: Tensor
+  readonly downProjected: Tensor
+  readonly downFree: Tensor
+  readonly decay: Tensor | null
 }
 
 const stateFreeOf = (sf: StateFree, at: string): GradientTransformation<EmptyState> | null => {
@@ -134,43 +143,82 @@ export const frugalSplit = <S, PS>(
     at, stateful, projector, density, updateGap, resetOnRefresh, seed, isProjectable: projectablePredicate(projectable, `${at}.projectable`),
   }
 
-  /** The pure step: no host reads, so it can be traced by jit. */
-  const step = (grads: Params, state: FrugalState<S, PS>, params?: Params) => {
-    const eta = lr(state.count)
-    const decay = weightDecay > 0 ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
+  /**
+   * One leaf's update in its current role (regular, empty subspace, projected)
+   * and its next state: pure tensor math of the gradient, the leaf state, the
+   * step's rates and (with weight decay) the parameter. A `piece`, so that
+   * `trainStep` compiles it once per leaf shape and role.
+   */
+  const leafStep = piece((g: Tensor, ls: LeafState<S, PS>, rates: Rates, param: Tensor | null) => {
+    let u: Tensor
+    let out: LeafState<S, PS>
+    if (!isProjected(ls)) {
+      const r = stateful.update(g, ls.inner)
+      u = mul(r.updates as Tensor, rates.down)
+      out = { inner: r.state }
+    } else if (ls.projector === null || ls.inner === null) {
+      u = free ? mul(freeOf(g), rates.downFree) : mul(g, 0)
+      out = ls
+    } else {
+      const low = projector.down(g, ls.projector)
+      const r = stateful.update(low, ls.inner)
+      let dir = projector.up(r.updates as Tensor, ls.projector, g.shape)
+      const residual = free ? residualOf(projector, g, low, ls.projector) : null
+      if (residual !== null) dir = add(dir, stateFreeScale === 1 ? freeOf(residual) : mul(freeOf(residual), stateFreeScale))
+      u = mul(dir, rates.downProjected)
+      out = { projector: ls.projector, inner: r.state }
+    }
+    return { update: param !== null && rates.decay !== null ? add(u, mul(param, rates.decay)) : u, state: out }
+  })
+
+  /** The leaves that are not projectable, together (their set never changes, so one piece serves every step). */
+  const regularStep = piece((gs: Tensor[], lss: LeafState<S, PS>[], rates: Rates, params: (Tensor | null)[]) =>
+    gs.map((g, i) => leafStep(g, lss[i], rates, params[i])),
+  )
+
+  /** The step's scalar rates and next step count, from the count: one piece, so a compiled step evaluates the schedule in one call. */
+  const ratesAt = piece((count: Tensor): { rates: Rates; next: Tensor } => {
+    const eta = lr(count)
     const projectedRate = projectedScale === 1 ? eta : mul(eta, projectedScale)
     // the sign flips on the scalar rates, once per step (−(x·η) = x·(−η) exactly): one op fewer per element
-    const [down, downProjected] = [neg(eta), neg(projectedRate)]
-    const downFree = stateFreeScale === 1 ? downProjected : neg(mul(projectedRate, stateFreeScale))
+    const down = neg(eta)
+    const downProjected = neg(projectedRate)
+    const rates: Rates = {
+      down,
+      downProjected,
+      downFree: stateFreeScale === 1 ? downProjected : neg(mul(projectedRate, stateFreeScale)),
+      decay: weightDecay > 0 ? mul(down, weightDecay) : null,
+    }
+    return { rates, next: safeIncrement(count) }
+  })
+
+  /** The pure step: no host reads, so it can be traced by jit. */
+  const step = (grads: Params, state: FrugalState<S, PS>, params?: Params) => {
+    const decay = weightDecay > 0 ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
+    const { rates, next: count } = ratesAt(state.count)
+    if (!isConcrete(state)) warnIf(greaterEqual(state.count, state.nextRefresh), refreshNotRun)
     const states = leafStates(state, grads, `${at}.update`)
     const gs = Tree.leaves(grads) as Tensor[]
-    const updates: Tensor[] = []
-    const next = states.map((ls, j): LeafState<S, PS> => {
-      const g = gs[j]
-      let u: Tensor
-      let out: LeafState<S, PS>
-      if (!isProjected(ls)) {
-        const r = stateful.update(g, ls.inner)
-        u = mul(r.updates as Tensor, down)
-        out = { inner: r.state }
-      } else if (ls.projector === null || ls.inner === null) {
-        u = free ? mul(freeOf(g), downFree) : mul(g, 0)
-        out = ls
-      } else {
-        const low = projector.down(g, ls.projector)
-        const r = stateful.update(low, ls.inner)
-        let dir = projector.up(r.updates as Tensor, ls.projector, g.shape)
-        const residual = free ? residualOf(projector, g, low, ls.projector) : null
-        if (residual !== null) dir = add(dir, stateFreeScale === 1 ? freeOf(residual) : mul(freeOf(residual), stateFreeScale))
-        u = mul(dir, downProjected)
-        out = { projector: ls.projector, inner: r.state }
-      }
-      updates.push(decay ? add(u, mul(decay[j], mul(down, weightDecay))) : u)
-      return out
+    const updates: Tensor[] = new Array(gs.length)
+    const next: LeafState<S, PS>[] = new Array(gs.length)
+    // leaves that are never split keep their role for good: one piece for all of them
+    const regular = states.flatMap((ls, j) => (isProjected(ls) ? [] : [j]))
+    const rs = regularStep(regular.map((j) => gs[j]), regular.map((j) => states[j]), rates, regular.map((j) => (decay ? decay[j] : null)))
+    regular.forEach((j, k) => ((updates[j] = rs[k].update), (next[j] = rs[k].state)))
+    states.forEach((ls, j) => {
+      if (!isProjected(ls)) return
+      const r = leafStep(gs[j], ls, rates, decay ? decay[j] : null)
+      updates[j] = r.update
+      next[j] = r.state
     })
-    const nextState: FrugalState<S, PS> = { ...state, count: safeIncrement(state.count), leaves: withLeaves(grads, next) }
+    const nextState: FrugalState<S, PS> = { ...state, count, leaves: withLeaves(grads, next) }
     return { updates: Tree.unflatten(Tree.structure(grads), updates) as Params, state: nextState }
   }
+
+  const refreshNotRun =
+    `${at}: a subspace refresh was due and did not run: the jitted update was given a state whose step count reached ` +
+    `its next refresh, so the subspace is stale and stays so. Run the refresh eagerly before the jitted update ` +
+    `(state = opt.refresh(grads, state, params) ?? state), or train with trainStep, which does`
 
   const freeOf = (r: Tensor): Tensor => free!.update(r, emptyState).updates as Tensor
 

@@ -135,7 +135,7 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
       return hit
     }
     traceCount++
-    const [entry, created] = scopeCreated(() =>
+    let [entry, created] = scopeCreated(() =>
       withTrace(
         (level) => new JitTrace(level),
         (trace) => {
@@ -165,8 +165,10 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
         },
       ),
     )
-    const consts = new Set(entry.program.consts.map((c) => c.value))
-    for (const t of created) if (consts.has(t)) entry.owned.add(t)
+    const program = shareScalars(entry.program, created)
+    entry = { ...entry, program }
+    const consts = new Set(program.consts.map((c) => c.value))
+    for (const t of created) if (consts.has(t) && !sharedScalars.has(t)) entry.owned.add(t)
     dispose([...created].filter((t) => !consts.has(t)))
     keep([...consts])
     cache.set(key, entry)
@@ -211,6 +213,33 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
     },
   })
   return jitted
+}
+
+/** one tensor per backend and scalar value, shared by every jitted program (bounded by the distinct values used) */
+const scalars = new WeakMap<Backend, Map<string, Tensor>>()
+const sharedScalars = new WeakSet<Tensor>()
+
+/**
+ * `program` with every scalar constant that its tracing created replaced by
+ * the shared tensor of that value, so that compiling another program (a new
+ * signature, a FRUGAL piece for a new leaf shape) holds no new tensors for
+ * the optimizer's b1, b2, ε and the like.
+ */
+const shareScalars = (program: Program, created: ReadonlySet<Tensor>): Program => {
+  let changed = false
+  const consts = program.consts.map((c) => {
+    const t = c.value
+    if (t.size !== 1 || !created.has(t)) return c
+    let byValue = scalars.get(t.backend)
+    if (!byValue) scalars.set(t.backend, (byValue = new Map()))
+    const v = t.dataSync()[0]
+    const key = `${t.dtype}[${t.shape.join(',')}]${Object.is(v, -0) ? '-0' : String(v)}`
+    let shared = byValue.get(key)
+    if (!shared) byValue.set(key, (shared = keep(t))), sharedScalars.add(t)
+    changed = true
+    return { var: c.var, value: shared }
+  })
+  return changed ? { ...program, consts } : program
 }
 
 /**

@@ -4,7 +4,7 @@ import { Key, mean, square, sub, matmul } from '@frugal-ts/core'
 import { valueAndGrad } from '@frugal-ts/autodiff'
 import { applyUpdates, chain, clipByGlobalNorm, frugal } from '../src'
 
-// mirrors "Using it" in the root README: an eager loop with chain(clipByGlobalNorm(1), frugal(...))
+// an eager loop with chain(clipByGlobalNorm(1), frugal(...)), update called by hand (the README loop itself, with trainStep, runs in test-pack/test/readme-loops.test.ts)
 it('the root README loop trains a linear model with FRUGAL', () => {
   const [k1, k2, k3] = Key.splitKeys(Key.key(1), 3)
   const wTrue = Key.normal(k1, [8, 4])

@@ -47,7 +47,7 @@ const reference = (make: () => GradientTransformation<any>): number[][] =>
     scope(() => {
       const opt = make()
       const data = batches().map(([x, y]) => [toBackend(x, 'cpu-js'), toBackend(y, 'cpu-js')])
-      let params = Tree.map(initMlp(), (t: Tensor) => toBackend(t, 'cpu-js')) as unknown as Mlp
+      let params = Tree.map(initMlp() as never, (t: Tensor) => toBackend(t, 'cpu-js')) as unknown as Mlp
       let state = opt.init(params as never)
       for (let i = 0; i < STEPS; i++) {
         const [x, y] = data[i % data.length]

@@ -1,11 +1,14 @@
 /**
  * The smallest end-to-end use of frugal-ts: an MLP 2-64-64-2 learns to tell two
- * interleaved spirals apart, with `valueAndGrad`, `jit` and plain gradient descent.
+ * interleaved spirals apart, trained by the library's `trainStep` (`valueAndGrad`,
+ * the optimizer's update and `applyUpdates` compiled into one program) with plain
+ * gradient descent (`sgd`).
  * Run: `pnpm start` from the repository root.
  */
 import type { Tensor } from '@frugal-ts/core'
-import { Key, argmax, equal, cast, fromArray, mean, mul, scope, sub, tanh, keep, dispose, Tree } from '@frugal-ts/core'
-import { jit, nn, valueAndGrad } from '@frugal-ts/autodiff'
+import { Key, argmax, currentBackend, equal, cast, fromArray, keep, mean, memory, mul, scope, tanh } from '@frugal-ts/core'
+import { jit, nn } from '@frugal-ts/autodiff'
+import { sgd, trainStep } from '@frugal-ts/frugal'
 
 const n = 256
 const steps = Number(process.env.STEPS ?? 2000)
@@ -40,21 +43,22 @@ const logits = (p: Params, x: Tensor) => nn.linear(tanh(nn.linear(tanh(nn.linear
 const loss = (p: Params, x: Tensor, y: Tensor) => nn.crossEntropy(logits(p, x), y)
 const accuracy = (p: Params, x: Tensor, y: Tensor) => mean(cast(equal(argmax(logits(p, x), -1), y), 'float32'))
 
-const step = jit((p: Params, x: Tensor, y: Tensor) => {
-  const [l, g] = valueAndGrad(loss)(p, x, y)
-  return { loss: l, params: Tree.zipWith([p, g], (w: Tensor, d: Tensor) => sub(w, mul(d, lr))) as Params }
-}, { donate: [0] })
+const accuracyOf = jit(accuracy)
+const optimizer = sgd(lr)
+const step = trainStep(loss, optimizer)
 
 const { x, y } = spirals()
 let params = keep(init(0))
+let state = optimizer.init(params)
 const t0 = performance.now()
-console.log('step  loss     accuracy')
+console.log('step  loss     accuracy  live tensors')
 for (let i = 1; i <= steps; i++) {
-  const out = scope(() => step(params, x, y))
-  params = out.params
-  if (i === 1 || i % 100 === 0 || i === steps)
-    console.log(`${String(i).padStart(4)}  ${out.loss.item().toFixed(4)}   ${(scope(() => accuracy(params, x, y).item()) * 100).toFixed(1)}%`)
-  dispose(out.loss)
+  const r = step(params, state, x, y) // consumes params and state: continue with the returned ones
+  ;({ params, state } = r)
+  if (i === 1 || i % 100 === 0 || i === steps) {
+    const acc = scope(() => accuracyOf(params, x, y).item())
+    console.log(`${String(i).padStart(4)}  ${r.loss.toFixed(4)}   ${(acc * 100).toFixed(1).padStart(5)}%   ${memory(currentBackend()).tensors}`)
+  }
 }
 const ms = (performance.now() - t0) / steps
-console.log(`\n${steps} steps, ${ms.toFixed(2)} ms/step (jitted forward+backward+update, ${step.describe(params, x, y)})`)
+console.log(`\n${steps} steps, ${ms.toFixed(2)} ms/step (trainStep: forward, backward and update in ${step.traceCount} compiled program, mode ${step.mode})`)

@@ -9,9 +9,9 @@
  */
 import type { Tensor } from '@frugal-ts/core'
 import { Key, Tree, dispose, fromArray, keep, scope, slice, toBackend, withBackend } from '@frugal-ts/core'
-import { jit, valueAndGrad } from '@frugal-ts/autodiff'
+import { jit } from '@frugal-ts/autodiff'
 import type { GradientTransformation, Params } from '@frugal-ts/frugal'
-import { adamw, applyUpdates, badam, frugal, galore, stateBytes, warmupCosineDecaySchedule } from '@frugal-ts/frugal'
+import { adamw, badam, frugal, galore, stateBytes, trainStep, warmupCosineDecaySchedule } from '@frugal-ts/frugal'
 import type { LlamaParams, ModelConfig } from '@frugal-ts/example-llama/src/model'
 import { initParams, lmLoss, logits, parameterCount } from '@frugal-ts/example-llama/src/model'
 import type { BackendChoice, OptimizerChoice } from './choices'
@@ -101,11 +101,10 @@ export const createRun = (spec: RunSpec, corpus: Corpus): Run => {
   const on = <R>(f: () => R): R => withBackend(spec.backend, () => scope(f))
 
   const loss = (p: LlamaParams, tokens: Tensor) => lmLoss(p, tokens, heads)
-  // Forward and backward are one jitted program (its signature never changes).
-  // The optimizer update runs eagerly: FRUGAL and BAdam change the structure
-  // of their state when the active blocks change, and a jitted update would be
-  // traced and compiled again, its constants kept, for every new combination.
-  const gradStep = jit((p: LlamaParams, tokens: Tensor) => valueAndGrad((q: LlamaParams) => loss(q, tokens))(p))
+  // the library's training step: forward, backward, update and applyUpdates compiled with
+  // params and state donated; FRUGAL's and BAdam's refreshes (which move their Adam state
+  // to other blocks) compile nothing new, so the page's memory stays flat on every backend
+  const train = trainStep(loss, opt)
   const evalLoss = jit(loss)
   const lastLogits = jit((p: LlamaParams, ids: Tensor) => slice(logits(p, ids, heads), [0, context - 1, 0], [1, 1, config.vocab]))
 
@@ -128,19 +127,12 @@ export const createRun = (spec: RunSpec, corpus: Corpus): Run => {
     advance() {
       const t0 = performance.now()
       const tokens = windows(corpus.train, BATCH, context, random)
-      const out = on(() => {
-        const [l, g] = gradStep(params, fromArray(tokens, [BATCH, context + 1], 'int32'))
-        // eager `update` runs FRUGAL's host-side refresh itself when it is due
-        const { updates, state: next } = opt.update(g as Params, state, params as unknown as Params)
-        return { loss: l, params: applyUpdates(params as unknown as Params, updates) as unknown as LlamaParams, opt: next }
-      })
-      const value = out.loss.item()
-      dispose(out.loss)
-      // the replaced parameters and state (what the new ones do not hold)
-      const kept = new Set(Tree.leaves([out.params, out.opt] as unknown as Tree.Tree<unknown>))
-      dispose(Tree.leaves([params, state] as unknown as Tree.Tree<unknown>).filter((t) => !kept.has(t)))
-      params = out.params
-      state = out.opt
+      const input = on(() => keep(fromArray(tokens, [BATCH, context + 1], 'int32')))
+      const r = withBackend(spec.backend, () => train(params, state as never, input))
+      dispose(input)
+      params = r.params
+      state = r.state
+      const value = r.loss
       run.step++
       run.losses.push(value)
       run.stateBytes = stateBytes(state)

@@ -9,7 +9,7 @@
 import type { Tensor } from '@frugal-ts/core'
 import { Key, add, currentBackend, keep, matmul, mean, memory, mul, rsqrt, scope, square, sub, tanh } from '@frugal-ts/core'
 import type { GradientTransformation } from '@frugal-ts/frugal'
-import { adam, badam, chain, clipByGlobalNorm, frugal, galore, trainStep } from '@frugal-ts/frugal'
+import { adam, badam, chain, clipByGlobalNorm, frugal, galore, trainStep, warmupCosineDecaySchedule } from '@frugal-ts/frugal'
 
 export interface Mlp {
   readonly embed: Tensor
@@ -47,17 +47,20 @@ export const mlpLoss = (p: Mlp, x: Tensor, y: Tensor): Tensor => {
 export const batches = (seed = 1): [Tensor, Tensor][] =>
   keep(scope(() => Key.splitKeys(Key.key(seed), 4).map((k) => { const [a, b] = Key.splitKeys(k, 2); return [Key.normal(a, [8, 16]), Key.normal(b, [8, 4])] as [Tensor, Tensor] })))
 
+const schedule = () => warmupCosineDecaySchedule({ init: 0, peak: 1e-3, warmupSteps: 100, decaySteps: 2000, end: 1e-4 })
+
 /** the optimizers the long-run tests cover, by name */
 export const optimizers: Record<string, () => GradientTransformation<any>> = {
   adam: () => adam({ learningRate: 1e-3 }),
-  'frugal-random': () => frugal({ learningRate: 1e-3, updateGap: 5, blockOrder: 'random' }),
+  // a schedule computed in the step (the rates piece) as users train: warmup, then cosine decay
+  'frugal-random': () => frugal({ learningRate: schedule(), updateGap: 5, blockOrder: 'random' }),
   'frugal-descending': () => frugal({ learningRate: 1e-3, updateGap: 5, blockOrder: 'descending' }),
   'frugal-mirror': () => frugal({ learningRate: 1e-3, updateGap: 5, blockOrder: 'mirror' }),
   badam: () => badam({ learningRate: 1e-3, updateGap: 5 }),
   galore: () => galore({ learningRate: 1e-3, updateGap: 5 }),
   'frugal-randk': () => frugal({ learningRate: 1e-3, updateGap: 5, projector: 'randk' }),
   'frugal-columns': () => frugal({ learningRate: 1e-3, updateGap: 5, projector: 'columns' }),
-  'clip-frugal': () => chain(clipByGlobalNorm(1), frugal({ learningRate: 1e-3, updateGap: 5 })),
+  'clip-frugal': () => chain(clipByGlobalNorm(1), frugal({ learningRate: schedule(), updateGap: 5, weightDecay: 0.1 })),
 }
 
 export interface Sample {

@@ -129,8 +129,9 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
         r.fn(args, dsts)
       }
       const outs = outIdx.map((i) => vals[i])
+      // each computed output is adopted once: a variable listed twice is one handle (counted, and disposed, once)
       outIdx.forEach((i, j) => {
-        if (i >= nExternal) mem.adopt(outs[j])
+        if (i >= nExternal && outIdx.indexOf(i) === j) mem.adopt(outs[j])
       })
       return outs
     } finally {

@@ -233,7 +233,8 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
           h.set(m.views[i])
         }
       }
-      if (i >= nExternal) mem.adopt(h)
+      // a repeated output is the same handle: adopted (counted, and disposed) once
+      if (i >= nExternal && firstOut[k] === k) mem.adopt(h)
       out.push(h)
     })
     return out

@@ -10,7 +10,10 @@ import type { Tensor } from './Tensor'
  * read at once.
  */
 
-/** A condition to warn about: a bool scalar (traced or not) and what to say when it is true. */
+/**
+ * A condition to warn about: a bool scalar (traced or not) and what to say when it is true.
+ * @example const [out, checks] = collectRunChecks(() => f(x)) // checks: RunCheck[]
+ */
 export interface RunCheck {
   readonly flag: Tensor
   readonly message: string

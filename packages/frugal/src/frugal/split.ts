@@ -9,6 +9,14 @@ import type { ScalarOrSchedule } from '../schedules'
 import { asSchedule } from '../schedules'
 import { identity, scaleBySign } from '../transforms/basic'
 import { requireParams, safeIncrement } from '../transforms/common'
+import { guarded } from '../internal/treeChecks'
+import { checkOptions } from '../internal/options'
+import { checkFrugalState } from '../internal/stateChecks'
+
+const SPLIT_OPTION_KEYS = [
+  'learningRate', 'stateful', 'projector', 'stateFree', 'density', 'updateGap', 'resetOnRefresh', 'projectedScale', 'stateFreeScale',
+  'weightDecay', 'projectable', 'seed',
+]
 import type { ProjectableRule } from './projectable'
 import { projectablePredicate } from './projectable'
 import type { SplitConfig } from './refresh'
@@ -112,6 +120,7 @@ export const frugalSplit = <S, PS>(
   options: FrugalSplitOptions<S, PS>,
   at = 'frugal',
 ): FrugalTransformation<S, PS> => {
+  checkOptions(options, SPLIT_OPTION_KEYS, at, true)
   const {
     learningRate, stateful, projector, stateFree = 'signSgd', density = 0.25, updateGap = 200, resetOnRefresh = true,
     projectedScale = 1, stateFreeScale = 1, weightDecay = 0, projectable, seed = 0,
@@ -137,7 +146,7 @@ export const frugalSplit = <S, PS>(
   /** The pure step: no host reads, so it can be traced by jit. */
   const step = (grads: Params, state: FrugalState<S, PS>, params?: Params) => {
     const eta = lr(state.count)
-    const decay = weightDecay > 0 ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
+    const decay = typeof weightDecay !== 'number' || weightDecay > 0 ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
     const projectedRate = projectedScale === 1 ? eta : mul(eta, projectedScale)
     // the sign flips on the scalar rates, once per step (−(x·η) = x·(−η) exactly): one op fewer per element
     const [down, downProjected] = [neg(eta), neg(projectedRate)]
@@ -182,9 +191,9 @@ export const frugalSplit = <S, PS>(
     return refreshState(config, grads, state)
   }
 
-  return {
+  return guarded(at, {
     init: (params) => initState(config, params),
-    refresh: (grads, state) => refresh(grads, state),
-    update: (grads, state, params) => step(grads, isConcrete(state) ? (refresh(grads, state) ?? state) : state, params),
-  }
+    refresh: (grads, state) => (checkFrugalState(state, at, 'refresh'), refresh(grads, state)),
+    update: (grads, state, params) => (checkFrugalState(state, at, 'update'), step(grads, isConcrete(state) ? (refresh(grads, state) ?? state) : state, params)),
+  })
 }

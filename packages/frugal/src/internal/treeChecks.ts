@@ -34,6 +34,9 @@ export const signatureKey = (tree: unknown): string => {
   return k
 }
 
+/** @internal how a leaf or subtree is shown in messages: `float32[4, 2]`, `an object with keys [a, b]`. @example showLeaf(zeros([2])) // 'float32[2]' */
+export const showLeaf = (x: unknown): string => show(x)
+
 const show = (x: unknown): string =>
   x instanceof Tensor
     ? `${x.dtype}[${x.shape.join(', ')}]`
@@ -70,14 +73,22 @@ const firstMismatch = (a: unknown, b: unknown, path: (string | number)[]): [stri
 }
 
 /**
+ * @internal The first place where `tree` does not have the signature of `reference`: its path and what each holds, or null.
+ * @example mismatch({ w: ones([2]) }, { w: zeros([3]) }) // ['w', float32[2], float32[3]]
+ */
+export const mismatch = (tree: unknown, reference: unknown): [string, unknown, unknown] | null =>
+  signatureKey(tree) === signatureKey(reference) ? null : firstMismatch(tree, reference, [])
+
+/**
  * @internal Throws unless `updates` has the structure of `reference` and
  * every leaf exactly its shape and dtype (no broadcasting).
  * @param at the optimizer and method (`adam.update`)
- * @param what what the reference is, for the message (`the parameter`, `the state's first moment`)
+ * @param what what the reference is, for the message (`the parameter`)
+ * @param subject what `updates` is, for the message (`the gradient`)
  * @throws FrugalError `adam.update: the gradient at b is float32[4, 4], the parameter is float32[4]; expected exactly the parameter's shape and dtype (no broadcasting) (at adam.update b)`
  * @example checkFits(grads, params, 'adam.update', 'the parameter')
  */
-export const checkFits = (updates: unknown, reference: unknown, at: string, what = 'the parameter'): void => {
+export const checkFits = (updates: unknown, reference: unknown, at: string, what = 'the parameter', subject = 'the gradient'): void => {
   if (signatureKey(updates) === signatureKey(reference)) return
   const d = firstMismatch(updates, reference, [])
   if (d === null) return // only null vs undefined differ
@@ -85,7 +96,7 @@ export const checkFits = (updates: unknown, reference: unknown, at: string, what
   const where = path || '<root>'
   const leafy = got instanceof Tensor && want instanceof Tensor
   throw new FrugalError(
-    `${at}: the gradient at ${where} is ${show(got)}, ${what} is ${show(want)}; ` +
+    `${at}: ${subject} at ${where} is ${show(got)}, ${what} is ${show(want)}; ` +
       `expected exactly ${leafy ? `${what}'s shape and dtype (no broadcasting)` : `${what}'s tree structure`} (at ${at} ${where})`,
   )
 }

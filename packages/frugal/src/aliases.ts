@@ -84,7 +84,7 @@ export function sgd(a: LearningRate | WithLearningRate<SgdOptions>, b?: SgdOptio
   return guarded('sgd', chain<[GradientTransformation<TraceState | EmptyState>, GradientTransformation<ScaleByLearningRateState>]>(
     head,
     scaleByLearningRate(lr, true, 'sgd'),
-  ))
+  ), 2)
 }
 
 /**
@@ -98,7 +98,7 @@ export function momentum(a: LearningRate | WithLearningRate<SgdOptions>, m: Hype
   if (typeof a !== 'object' || a === null || a instanceof Tensor) checkKeys(options ?? {}, ['nesterov'], 'momentum')
   const [lr, o] = typeof a === 'object' && a !== null && !(a instanceof Tensor) ? split<SgdOptions>(a, undefined, 'momentum', SGD_KEYS) : [a, { momentum: m, nesterov: options.nesterov }]
   check(o.momentum ?? 0.9, 'decay', 'momentum.momentum')
-  return guarded('momentum', chain(trace({ decay: o.momentum ?? 0.9, nesterov: o.nesterov }, 'momentum'), scaleByLearningRate(lr, true, 'momentum')))
+  return guarded('momentum', chain(trace({ decay: o.momentum ?? 0.9, nesterov: o.nesterov }, 'momentum'), scaleByLearningRate(lr, true, 'momentum')), 2)
 }
 
 /** Options of `adam`. @example adam(1e-3, { b1: 0.9, b2: 0.95, eps: 1e-8 }) */
@@ -120,7 +120,7 @@ export function adam(learningRate: LearningRate, options?: AdamOptions): Gradien
 export function adam(options: WithLearningRate<AdamOptions>): GradientTransformation<AdamState>
 export function adam(a: LearningRate | WithLearningRate<AdamOptions>, b?: AdamOptions): GradientTransformation<AdamState> {
   const [lr, o] = split(a, b, 'adam', ADAM_KEYS)
-  return guarded('adam', chain(scaleByAdam(pickAdam(o), 'adam'), scaleByLearningRate(lr, true, 'adam')))
+  return guarded('adam', chain(scaleByAdam(pickAdam(o), 'adam'), scaleByLearningRate(lr, true, 'adam')), 2)
 }
 
 const pickAdam = (o: AdamOptions): ScaleByAdamOptions => ({ b1: o.b1, b2: o.b2, eps: o.eps, epsRoot: o.epsRoot })
@@ -149,7 +149,7 @@ export function adamw(a: LearningRate | WithLearningRate<AdamWOptions>, b?: Adam
     scaleByAdam(pickAdam(o), 'adamw'),
     addDecayedWeights(o.weightDecay ?? 1e-4, o.mask, 'adamw'),
     scaleByLearningRate(lr, true, 'adamw'),
-  ))
+  ), 3)
 }
 
 /** Options of `lion`. @example lion({ learningRate: 1e-4, b1: 0.9, b2: 0.99, weightDecay: 0.1 }) */
@@ -177,7 +177,7 @@ export function lion(a: LearningRate | WithLearningRate<LionOptions>, b?: LionOp
     scaleByLion({ b1: o.b1, b2: o.b2 }, 'lion'),
     addDecayedWeights(o.weightDecay ?? 1e-3, o.mask, 'lion'),
     scaleByLearningRate(lr, true, 'lion'),
-  ))
+  ), 3)
 }
 
 /** The state of `signSgd`: `[empty, learning rate]`. @example const state: SignSgdState = signSgd(1e-3).init(params) */
@@ -192,7 +192,7 @@ export function signSgd(learningRate: LearningRate): GradientTransformation<Sign
 export function signSgd(options: WithLearningRate<object>): GradientTransformation<SignSgdState>
 export function signSgd(a: LearningRate | WithLearningRate<object>): GradientTransformation<SignSgdState> {
   const [lr] = split(a, undefined, 'signSgd', [])
-  return guarded('signSgd', chain(scaleBySign(), scaleByLearningRate(lr, true, 'signSgd')))
+  return guarded('signSgd', chain(scaleBySign(), scaleByLearningRate(lr, true, 'signSgd')), 2)
 }
 
 /** Options of `signum`. @example signum({ learningRate: 1e-3, momentum: 0.9 }) */
@@ -215,7 +215,7 @@ export function signum(options: WithLearningRate<SignumOptions>): GradientTransf
 export function signum(a: LearningRate | WithLearningRate<SignumOptions>, b?: SignumOptions): GradientTransformation<SignumState> {
   const [lr, o] = split(a, b, 'signum', ['momentum'])
   check(o.momentum ?? 0.9, 'decay', 'signum.momentum')
-  return guarded('signum', chain(trace({ decay: o.momentum ?? 0.9 }, 'signum'), scaleBySign(), scaleByLearningRate(lr, true, 'signum')))
+  return guarded('signum', chain(trace({ decay: o.momentum ?? 0.9 }, 'signum'), scaleBySign(), scaleByLearningRate(lr, true, 'signum')), 3)
 }
 
 // the float hyperparameters `injectHyperparams` makes state (the rest, such as `mask` and `nesterov`, stay static)

@@ -232,6 +232,22 @@ describe('item 5: FrugalErrors instead of raw TypeErrors', () => {
     frugalError(() => frugal({ learningRate: 1e-3 }).update(p, adam(1e-3).init(p) as never, p), /^expected the state of frugal \(/)
   })
 
+  it('the state of another optimizer, for every kind of state', () => {
+    const p = { w: zeros([4, 4]) }
+    const g = { w: ones([4, 4]) }
+    const frugalState = frugal({ learningRate: 1e-3 }).init(p)
+    frugalError(
+      () => adam(1e-3).update(g, frugalState as never, p),
+      "expected the state of adam (an array of 2 states, one per transformation in the chain), got an object with keys [count, key, leaves, losses, nextRefresh, refreshes] (at adam.update); was it made by this optimizer's init?",
+    )
+    frugalError(() => adamw(1e-3).update(g, adam(1e-3).init(p) as never, p), /^expected the state of adamw \(an array of 3 states, one per transformation in the chain\), got an array of length 2/)
+    frugalError(() => chain(clipByGlobalNorm(1), adam(1e-3)).update(g, frugalState as never, p), /^expected the state of chain \(an array of 2 states/)
+    frugalError(() => scaleByAdam().update(g, {} as never), "expected the state of scaleByAdam ({count, mu, nu}), got an object with keys [] (at scaleByAdam.update); was it made by this optimizer's init?")
+    frugalError(() => scaleByLion().update(g, trace({ decay: 0.9 }).init(p) as never), /^expected the state of scaleByLion \({count, mu}\), got an object with keys \[trace\]/)
+    frugalError(() => trace({ decay: 0.9 }).update(g, null as never), "expected the state of trace ({trace}), got null (at trace.update); was it made by this optimizer's init?")
+    frugalError(() => galore({ learningRate: 1e-3 }).update(g, adam(1e-3).init(p) as never, p), /^expected the state of galore \(/)
+  })
+
   it('setHyperparam on a state not made by injectHyperparams', () => {
     frugalError(
       () => setHyperparam(adam(1e-3).init({ w: zeros([2]) }) as never, 'learningRate', 1),

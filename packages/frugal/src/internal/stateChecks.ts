@@ -32,3 +32,28 @@ export const checkFrugalState = (state: unknown, name: string, method: string): 
       `expected the state of ${name} ({count, nextRefresh, refreshes, key, losses, leaves}), got ${describe(state)} (at ${name}.${method}); was it made by this optimizer's init?`,
     )
 }
+
+/**
+ * @internal Throws unless `state` is an object with each of `keys` (the state
+ * of a building block such as `scaleByAdam`; `count` must be a tensor).
+ * @throws FrugalError `expected the state of adam ({count, mu, nu}), got an object with keys [count, key, leaves, …] (at adam.update); …`
+ * @example checkStateKeys(state, ['count', 'mu', 'nu'], 'adam', 'update')
+ */
+export const checkStateKeys = (state: unknown, keys: readonly string[], name: string, method: string): void => {
+  const s = state as Record<string, unknown> | null
+  if (s === null || typeof s !== 'object' || Array.isArray(s) || s instanceof Tensor || keys.some((k) => !(k in s) || (k === 'count' && !(s[k] instanceof Tensor))))
+    throw new FrugalError(
+      `expected the state of ${name} ({${keys.join(', ')}}), got ${describe(state)} (at ${name}.${method}); was it made by this optimizer's init?`,
+    )
+}
+
+/**
+ * @internal Throws unless `state` is an array of `n` states (the state of `chain`).
+ * @example checkChainState(state, 2, 'chain', 'update')
+ */
+export const checkChainState = (state: unknown, n: number, name: string, method: string): void => {
+  if (!Array.isArray(state) || state.length !== n)
+    throw new FrugalError(
+      `expected the state of ${name} (an array of ${n} states, one per transformation in the chain), got ${describe(state)} (at ${name}.${method}); was it made by this optimizer's init?`,
+    )
+}

@@ -1,6 +1,7 @@
 import { Tensor, Tree } from '@frugal-ts/core'
 import { FrugalError } from '../FrugalError'
 import type { GradientTransformation, Params } from '../GradientTransformation'
+import { checkChainState } from './stateChecks'
 
 /**
  * @internal Checks that gradients (updates) fit their parameters exactly.
@@ -123,9 +124,10 @@ export const checkFloatParams = (params: Params, at: string): void => {
  * @internal A transformation whose `init` checks for float32 parameters and
  * whose `update`/`refresh` check the gradients against the parameters (when
  * given) before anything else: the wrapper every named optimizer gets.
+ * @param chainLength for an alias that is a `chain` of this many blocks: its state is checked to be an array of as many states
  * @example export const adam = (lr) => guarded('adam', chain(scaleByAdam(), scaleByLearningRate(lr)))
  */
-export const guarded = <S, T extends GradientTransformation<S>>(name: string, t: T): T => {
+export const guarded = <S, T extends GradientTransformation<S>>(name: string, t: T, chainLength?: number): T => {
   const out = {
     ...t,
     init: (params: Params) => {
@@ -133,6 +135,7 @@ export const guarded = <S, T extends GradientTransformation<S>>(name: string, t:
       return t.init(params)
     },
     update: (updates: Params, state: S, params?: Params) => {
+      if (chainLength !== undefined) checkChainState(state, chainLength, name, 'update')
       if (params !== undefined) checkFits(updates, params, `${name}.update`)
       return t.update(updates, state, params)
     },

@@ -6,6 +6,7 @@ import { ema, oneMinus } from './adam'
 import type { Hyper } from './common'
 import { safeIncrement, zeroCount, zerosLikeTree } from './common'
 import { checkFits } from '../internal/treeChecks'
+import { checkStateKeys } from '../internal/stateChecks'
 import { checkOptions } from '../internal/options'
 
 /** Options of `scaleByLion` (and of the `lion` alias). @example scaleByLion({ b1: 0.9, b2: 0.99 }) */
@@ -45,7 +46,7 @@ export const scaleByLion = (o: ScaleByLionOptions = {}, at = 'scaleByLion'): Gra
   const { b1 = 0.9, b2 = 0.99 } = o
   return {
     init: (params) => ({ count: zeroCount(), mu: zerosLikeTree(params) }),
-    update: (updates, state) => (checkFits(updates, state.mu, `${at}.update`), {
+    update: (updates, state) => (checkStateKeys(state, ['count', 'mu'], at, 'update'), checkFits(updates, state.mu, `${at}.update`), {
       updates: Tree.zipWith([updates, state.mu], (g: Tensor, m: Tensor) => sign(add(mul(g, oneMinus(b1)), mul(m, b1)))),
       state: {
         count: safeIncrement(state.count),

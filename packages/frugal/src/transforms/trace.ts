@@ -5,6 +5,7 @@ import type { GradientTransformation, Params } from '../GradientTransformation'
 import type { Hyper } from './common'
 import { zerosLikeTree } from './common'
 import { checkFits } from '../internal/treeChecks'
+import { checkStateKeys } from '../internal/stateChecks'
 import { checkOptions } from '../internal/options'
 
 /** Options of `trace`. @example trace({ decay: 0.9, nesterov: true }) */
@@ -39,6 +40,7 @@ export const trace = (o: TraceOptions, at = 'trace'): GradientTransformation<Tra
   return {
     init: (params) => ({ trace: zerosLikeTree(params) }),
     update: (updates, state) => {
+      checkStateKeys(state, ['trace'], at, 'update')
       checkFits(updates, state.trace, `${at}.update`)
       const next = Tree.zipWith([updates, state.trace], step)
       const out = nesterov ? Tree.zipWith([updates, next], step) : next

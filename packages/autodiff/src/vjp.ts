@@ -104,7 +104,7 @@ export const valueAndGrad =
       for (const [p, x] of Tree.leavesWithPath(args[n] as Tree.Tree<unknown>))
         if (x instanceof Tensor && x.dtype !== 'float32')
           throw new CoreError(
-            `grad: argument ${n} has a ${x.dtype}${x.shape.length ? `[${x.shape.join(', ')}]` : '[]'} tensor${p.length ? ` at ${Tree.pathString(p)}` : ''}; ` +
+            `grad: argument ${n} has ${x.dtype === 'int32' ? 'an' : 'a'} ${x.dtype}${x.shape.length ? `[${x.shape.join(', ')}]` : '[]'} tensor${p.length ? ` at ${Tree.pathString(p)}` : ''}; ` +
               'gradients are taken with respect to float32 inputs only (leave integer inputs out of argnums, or cast them)',
           )
     const g = (...diff: unknown[]) => {

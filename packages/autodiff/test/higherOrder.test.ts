@@ -81,7 +81,7 @@ describe('vjp, valueAndGrad, argnums, aux', () => {
 
   it('a gradient with respect to an integer input is refused (as JAX does), naming the argument', () => {
     expect(() => grad((x: Tensor, _k: Tensor) => sum(mul(x, x)), { argnums: [0, 1] })(tensor([1]), tensor([2], 'int32'))).toThrow(
-      /^grad: argument 1 has a int32\[1\] tensor; gradients are taken with respect to float32 inputs only/,
+      /^grad: argument 1 has an int32\[1\] tensor; gradients are taken with respect to float32 inputs only/,
     )
   })
 

@@ -19,11 +19,11 @@ describe('bad input to autodiff is an error, not a silent pass (issue 13, items 
     const f = (x: Tensor) => sum(mul(x, x))
     coreError(
       () => grad(f)(tensor([1, 2], 'int32')),
-      'grad: argument 0 has a int32[2] tensor; gradients are taken with respect to float32 inputs only (leave integer inputs out of argnums, or cast them)',
+      'grad: argument 0 has an int32[2] tensor; gradients are taken with respect to float32 inputs only (leave integer inputs out of argnums, or cast them)',
     )
     coreError(
       () => valueAndGrad((p: { w: Tensor; n: Tensor }) => sum(p.w))({ w: tensor([1]), n: tensor([3], 'int32') }),
-      'grad: argument 0 has a int32[1] tensor at n; gradients are taken with respect to float32 inputs only (leave integer inputs out of argnums, or cast them)',
+      'grad: argument 0 has an int32[1] tensor at n; gradients are taken with respect to float32 inputs only (leave integer inputs out of argnums, or cast them)',
     )
     // an int32 argument outside argnums is fine
     const g = grad((w: Tensor, k: Tensor) => sum(mul(w, k)), { argnums: 0 })(tensor([1, 2]), tensor([3, 4]))

@@ -63,7 +63,7 @@ const checkTensor = (value: Tensor, rule: Check, at: string): void => {
   if (value.rank !== 0)
     throw new FrugalError(`${field} must be a number or a scalar tensor, got a tensor of shape [${value.shape.join(', ')}] (at ${at})`)
   if (value.dtype !== 'float32' && !(value.dtype === 'int32' && rule.endsWith('nteger')))
-    throw new FrugalError(`${field} must be a float32 scalar, got a ${value.dtype} tensor (at ${at})`)
+    throw new FrugalError(`${field} must be a float32 scalar, got ${value.dtype === 'int32' ? 'an' : 'a'} ${value.dtype} tensor (at ${at})`)
   // a tracer inside jit/grad has no value yet: it is checked where it was made (eagerly), not here
   if (value.trace !== null || exempt.has(value) || passed.get(value)?.has(rule)) return
   const x = value.item()

@@ -25,6 +25,9 @@ const SGD_KEYS = ['momentum', 'nesterov']
 
 /**
  * A learning rate: a positive number, a scalar tensor (from `injectHyperparams`) or a schedule of the step count.
+ * A concrete scalar tensor is read once where it enters (the factory, `setHyperparam`) and checked like a number;
+ * inside `jit` it is a tracer with no value yet, so only its shape (a scalar) and dtype (float32) are checked
+ * there, and a schedule's values are not read back at each step.
  * @example
  * adam(1e-3) // a number
  * adam(warmupCosineDecaySchedule({ init: 0, peak: 1e-3, warmupSteps: 100, decaySteps: 1000 })) // or a schedule

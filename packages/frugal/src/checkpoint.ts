@@ -155,10 +155,11 @@ export interface DecodeOptimizerStateOptions<S> {
  * @example const state = decodeOptimizerState(JSON.parse(text), params, { like: opt.init(params) })
  * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
  */
-export const decodeOptimizerState = <S>(json: unknown, params: Params, options: DecodeOptimizerStateOptions<S>): S => {
-  const like = requireLike(options, 'decodeOptimizerState')
-  return restore(decodeCheckpoint(openJson(json, 'the checkpoint')), params, like)
-}
+export const decodeOptimizerState = <S>(json: unknown, params: Params, options: DecodeOptimizerStateOptions<S>): S =>
+  decodeJsonAt(json, params, requireLike(options, 'decodeOptimizerState'), 'the checkpoint')
+
+/** @internal `decodeOptimizerState` with `where` (a file name) in the messages. @example decodeJsonAt(json, params, like, 'opt.json') */
+export const decodeJsonAt = <S>(json: unknown, params: Params, like: S, where: string): S => restore(decodeCheckpoint(openJson(json, where)), params, like)
 
 /**
  * As `decodeOptimizerState`, for a binary checkpoint.
@@ -168,8 +169,11 @@ export const decodeOptimizerState = <S>(json: unknown, params: Params, options: 
 export const decodeOptimizerStateBinary = <S>(bytes: Uint8Array, params: Params, options: DecodeOptimizerStateOptions<S>): S => {
   const like = requireLike(options, 'decodeOptimizerStateBinary')
   if (!(bytes instanceof Uint8Array)) throw new FrugalError(`bytes must be a Uint8Array, got ${typeof bytes} (at decodeOptimizerStateBinary.bytes)`)
-  return restore(decodeTreeBinary(openBinary(bytes, 'the checkpoint')), params, like)
+  return decodeBinaryAt(bytes, params, like, 'the checkpoint')
 }
+
+/** @internal `decodeOptimizerStateBinary` with `where` (a file name) in the messages. @example decodeBinaryAt(bytes, params, like, 'opt.ckpt') */
+export const decodeBinaryAt = <S>(bytes: Uint8Array, params: Params, like: S, where: string): S => restore(decodeTreeBinary(openBinary(bytes, where)), params, like)
 
 /** @internal `options.like`, or a FrugalError saying it is needed. @example const like = requireLike(options, 'readOptimizerState') */
 export const requireLike = <S>(options: DecodeOptimizerStateOptions<S> | undefined, at: string): S => {

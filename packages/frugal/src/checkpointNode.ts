@@ -1,9 +1,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import type { DecodeOptimizerStateOptions } from './checkpoint'
-import {
-  decodeOptimizerState, decodeOptimizerStateBinary, encodeOptimizerState, encodeOptimizerStateBinary, requireLike,
-} from './checkpoint'
+import { decodeBinaryAt, decodeJsonAt, encodeOptimizerState, encodeOptimizerStateBinary, requireLike } from './checkpoint'
 import { FrugalError } from './FrugalError'
 import type { Params } from './GradientTransformation'
 import type { RunCheckpoint, RunCheckpointLike } from './runCheckpoint'
@@ -139,10 +137,10 @@ const MAGIC = 'FRUGALTS'
  * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
  */
 export const readOptimizerState = <S>(file: string, params: Params, options: DecodeOptimizerStateOptions<S>): S => {
-  requireLike(options, 'readOptimizerState')
+  const like = requireLike(options, 'readOptimizerState')
   const bytes = readBytes(file, 'readOptimizerState')
   if (bytes.length >= 8 && String.fromCharCode(...bytes.subarray(0, 8)) === MAGIC)
-    return decodeOptimizerStateBinary<S>(bytes, params, options)
+    return decodeBinaryAt<S>(bytes, params, like, file)
   let text: string
   let json: unknown
   try {
@@ -153,7 +151,7 @@ export const readOptimizerState = <S>(file: string, params: Params, options: Dec
   }
   // the file must be the document exactly as written, so that every byte is covered by the checksum
   if (JSON.stringify(json) !== text) throw new FrugalError(`${file}: the JSON is not as writeOptimizerState wrote it (edited or corrupted) (at <root>)`)
-  return decodeOptimizerState<S>(json, params, options)
+  return decodeJsonAt<S>(json, params, like, file)
 }
 
 /**

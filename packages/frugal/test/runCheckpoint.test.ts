@@ -146,7 +146,7 @@ describe('run checkpoints (saveCheckpoint / loadCheckpoint)', () => {
     saveCheckpoint(file, { params: q, state: [{ ...adam(1e-3).init(q)[0], count: zeros([]) }, adam(1e-3).init(q)[1]], step: 3 })
     frugalError(
       () => loadCheckpoint(file, { params: fresh, state: adam(1e-3).init(fresh) }),
-      /expected a int32 tensor, got a float32 tensor \(at state\.0\.count\)$/,
+      /expected an int32 tensor, got a float32 tensor \(at state\.0\.count\)$/,
     )
     frugalError(() => (loadCheckpoint as any)(file), /^like is required/)
     frugalError(() => loadCheckpoint(join(dir, 'nope.ckpt'), { params: fresh, state: null }), /nope\.ckpt: no such file/)

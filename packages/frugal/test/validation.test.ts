@@ -136,7 +136,7 @@ describe('item 2: tensor-valued and injected learning rates are checked where th
     frugalError(() => adam(scalar(NaN)), 'learningRate must be positive, got NaN (a scalar tensor) (at adam.learningRate)')
     frugalError(() => adam(scalar(-1)), 'learningRate must be positive, got -1 (a scalar tensor) (at adam.learningRate)')
     frugalError(() => adam(tensor([1e-3, 1e-3])), 'learningRate must be a number or a scalar tensor, got a tensor of shape [2] (at adam.learningRate)')
-    frugalError(() => adam(scalar(1, 'int32')), 'learningRate must be a float32 scalar, got a int32 tensor (at adam.learningRate)')
+    frugalError(() => adam(scalar(1, 'int32')), 'learningRate must be a float32 scalar, got an int32 tensor (at adam.learningRate)')
     frugalError(() => frugal({ learningRate: scalar(-1) }), 'learningRate must be positive, got -1 (a scalar tensor) (at frugal.learningRate)')
     frugalError(() => adam(1e-3, { b1: scalar(1.5) }), 'b1 must be in [0, 1), got 1.5 (a scalar tensor) (at adam.b1)')
     expect(() => adam(scalar(1e-3))).not.toThrow()

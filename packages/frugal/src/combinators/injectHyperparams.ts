@@ -191,7 +191,7 @@ export const setHyperparam = <S>(state: InjectHyperparamsState<S>, name: string,
   const v = typeof value === 'number' ? full([], value, old.dtype) : value
   if (v.rank !== 0)
     throw new FrugalError(`value must be a scalar, got a tensor of shape [${v.shape.join(', ')}] (at setHyperparam.value)`)
-  if (v.dtype !== old.dtype) throw new FrugalError(`value must be a ${old.dtype} scalar, got a ${v.dtype} tensor (at setHyperparam.value)`)
+  if (v.dtype !== old.dtype) throw new FrugalError(`value must be a ${old.dtype} scalar, got ${v.dtype === 'int32' ? 'an' : 'a'} ${v.dtype} tensor (at setHyperparam.value)`)
   if (typeof value === 'number' && !Number.isFinite(value))
     throw new FrugalError(`${name} must be a finite number, got ${value} (at setHyperparam.value)`)
   const hyperparams = { ...state.hyperparams, [name]: v }

@@ -114,7 +114,7 @@ const walk = (x: unknown, statePath: (string | number)[], params: unknown, prefi
 export const checkStateFitsParams = (state: unknown, params: Params): void => walk(state, [], params, [])
 
 const kindOf = (x: unknown): string =>
-  x instanceof Tensor ? `a ${x.dtype} tensor` : Array.isArray(x) ? `an array of length ${x.length}` : isRecord(x) ? `an object with keys [${Object.keys(x).sort().join(', ')}]` : x === null ? 'null' : typeof x
+  x instanceof Tensor ? `${x.dtype === 'int32' ? 'an' : 'a'} ${x.dtype} tensor` : Array.isArray(x) ? `an array of length ${x.length}` : isRecord(x) ? `an object with keys [${Object.keys(x).sort().join(', ')}]` : x === null ? 'null' : typeof x
 
 /**
  * @internal Throws unless `got` has the structure of `like` (`opt.init(params)`):

@@ -221,11 +221,17 @@ export function signum(a: LearningRate | WithLearningRate<SignumOptions>, b?: Si
   return guarded('signum', chain(trace({ decay: o.momentum ?? 0.9 }, 'signum'), scaleBySign(), scaleByLearningRate(lr, true, 'signum')), 3)
 }
 
-// the float hyperparameters `injectHyperparams` makes state (the rest, such as `mask` and `nesterov`, stay static)
+/** The hyperparameters `injectHyperparams(sgd)` makes state (the others stay static). @example injectHyperparams(sgd)({ learningRate: 1e-3 }) */
 sgd.injectable = ['learningRate', 'momentum'] as readonly string[]
+/** The hyperparameters `injectHyperparams(momentum)` makes state (the others stay static). @example injectHyperparams(momentum)({ learningRate: 1e-3 }) */
 momentum.injectable = ['learningRate', 'momentum'] as readonly string[]
+/** The hyperparameters `injectHyperparams(adam)` makes state (the others stay static). @example injectHyperparams(adam)({ learningRate: 1e-3 }) */
 adam.injectable = ['learningRate', ...ADAM_KEYS] as readonly string[]
+/** The hyperparameters `injectHyperparams(adamw)` makes state (the others stay static). @example injectHyperparams(adamw)({ learningRate: 1e-3 }) */
 adamw.injectable = ['learningRate', ...ADAM_KEYS, 'weightDecay'] as readonly string[]
+/** The hyperparameters `injectHyperparams(lion)` makes state (the others stay static). @example injectHyperparams(lion)({ learningRate: 1e-3 }) */
 lion.injectable = ['learningRate', 'b1', 'b2', 'weightDecay'] as readonly string[]
+/** The hyperparameters `injectHyperparams(signSgd)` makes state (the others stay static). @example injectHyperparams(signSgd)({ learningRate: 1e-3 }) */
 signSgd.injectable = ['learningRate'] as readonly string[]
+/** The hyperparameters `injectHyperparams(signum)` makes state (the others stay static). @example injectHyperparams(signum)({ learningRate: 1e-3 }) */
 signum.injectable = ['learningRate', 'momentum'] as readonly string[]

@@ -161,9 +161,10 @@ describe('issue 13, item 7: the command line as the README gives it', () => {
   ]
   for (const [name, argv, message] of numbers)
     it(`${name} is a clear one-line error (exit status 2)`, () => {
-      const r = run(...argv)
+      const r = run(...argv, '--out', join(dir, 'never'))
       expect(r.code).toBe(2)
       expect(r.stderr.trim()).toBe(message)
+      expect(existsSync(join(dir, 'never'))).toBe(false)
     })
 
   it('decimal numbers with exponents still parse', () => {

@@ -55,6 +55,35 @@ export interface Command {
   readonly flags: Flags
 }
 
+const INTEGER = /^[+-]?\d+$/
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i
+
+/**
+ * argv as `parseArgs` should see it: a `--` that `pnpm run script -- <flags>`
+ * passes through is dropped, and a value that starts with '-' (`--lr -1`,
+ * `--steps -5`) is joined to its flag (`--lr=-1`), so it reaches the range
+ * check instead of being taken for a flag.
+ */
+const normalize = (argv: readonly string[]): string[] => {
+  const out: string[] = []
+  let dashes = false
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--' && !dashes) {
+      dashes = true
+      continue
+    }
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null
+    const kind = name !== null && name in FLAGS ? (FLAGS as Record<string, Kind>)[name] : null
+    const next = argv[i + 1]
+    if (kind && !('bool' in kind) && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
+      out.push(`${a}=${next}`)
+      i++
+    } else out.push(a)
+  }
+  return out
+}
+
 const checkValue = (flag: string, kind: Kind, raw: unknown): number | string | boolean => {
   if ('bool' in kind) {
     if (typeof raw !== 'boolean') throw new UsageError(`--${flag} is a switch (true or false), got ${JSON.stringify(raw)}`)
@@ -69,7 +98,9 @@ const checkValue = (flag: string, kind: Kind, raw: unknown): number | string | b
       throw new UsageError(`unknown ${flag.replace(/-/g, ' ')} ${JSON.stringify(raw)} (expected one of ${kind.oneOf.join(', ')}) (at --${flag})`)
     return raw
   }
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN
+  // decimal only: Number() would also read '0x10' as 16, '0b11' as 3 and '' as 0
+  const syntax = 'int' in kind ? INTEGER : DECIMAL
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && syntax.test(raw.trim()) ? Number(raw) : NaN
   if ('int' in kind) {
     if (!Number.isSafeInteger(n) || n < kind.min) throw new UsageError(`--${flag} must be an integer ≥ ${kind.min}, got ${JSON.stringify(raw)}`)
     return n
@@ -112,7 +143,7 @@ export const parseCommand = (argv: readonly string[]): Command => {
   )
   let parsed
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: normalize(argv), options, allowPositionals: true, strict: true })
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, ''))
   }

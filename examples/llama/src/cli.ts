@@ -6,14 +6,12 @@
  */
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { Key } from '@frugal-ts/core'
 import type { Command, Flags } from './args'
 import { USAGE, parseCommand } from './args'
-import { checkParams, loadRun, saveRun } from './checkpoint'
+import { checkSaveTarget, loadRun, saveRun } from './checkpoint'
 import { checkCorpus, loadCorpus } from './data'
 import { UsageError } from './errors'
 import { finetune } from './finetune'
-import { initParams } from './model'
 import type { Io } from './config'
 import { COMPARISON, buildConfig, str, writableDir } from './config'
 import { makeOptimizer, presetDefaults } from './optimizers'
@@ -36,7 +34,6 @@ const plan = (f: Flags): { configs: TrainConfig[]; resume?: RunState } => {
   if (f.resume !== undefined) {
     forbid(f, [...MODEL_FLAGS, ...OPTIMIZER_FLAGS, 'compare', 'eval-every', 'eval-windows'], 'with --resume (the checkpoint holds the run configuration)')
     const { config, state } = loadRun(f.resume as string)
-    checkParams(f.resume as string, state.params, initParams(config.model, Key.key(0)))
     return { configs: [config], resume: state }
   }
   const base = buildConfig(f)
@@ -58,13 +55,14 @@ const pretrain = (f: Flags, io: Io): number => {
   if (f['stop-after'] !== undefined && f.save === undefined) throw new UsageError('--stop-after needs --save FILE (where the interrupted run is kept)')
   if (f['save-every'] !== undefined && f.save === undefined) throw new UsageError('--save-every needs --save FILE')
   if (f['pretrain-steps'] !== undefined || f['pretrain-lr'] !== undefined) throw new UsageError('--pretrain-steps and --pretrain-lr belong to the finetune command')
+  const save = f.save as string | undefined
+  if (save) checkSaveTarget(save)
   const { configs, resume } = plan(f)
   const first = configs[0]
   const corpus = loadCorpus(first.corpus)
   checkCorpus(corpus, first.model.context)
   for (const c of configs) makeOptimizer(c.optimizer, c.schedule)
   const out = writableDir(str(f, 'out', 'out'))
-  const save = f.save as string | undefined
   if (save) writableDir(resolve(save, '..'), '--save')
   io.stderr.write(`corpus: ${corpus.source}: ${corpus.train.length.toLocaleString('en-US')} training bytes (${corpus.trainDocs} documents), ${corpus.validation.length.toLocaleString('en-US')} validation bytes (${corpus.validationDocs})\n`)
   io.stderr.write(`model: ${describe(first)}\n`)

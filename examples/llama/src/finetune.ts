@@ -12,7 +12,7 @@ import { Key, Tree, argmax, dispose, cast, div, equal, expandDims, fromArray, ke
 import { jit, nn } from '@frugal-ts/autodiff'
 import { stateBytes, trainStep } from '@frugal-ts/frugal'
 import type { Flags } from './args'
-import { checkParams, loadRun, writeAtomic } from './checkpoint'
+import { loadRun, writeAtomic } from './checkpoint'
 import type { Labelled } from './data'
 import { checkCorpus, loadCorpus, loadSentiment } from './data'
 import { UsageError } from './errors'
@@ -81,7 +81,6 @@ const pretrained = (f: Flags, io: Io): { params: LlamaParams; heads: number; con
     const bad = ['layers', 'width', 'heads', 'pretrain-steps', 'pretrain-lr', 'corpus'].find((k) => f[k as keyof Flags] !== undefined)
     if (bad) throw new UsageError(`--${bad} cannot be used with --resume (the checkpoint holds the model)`)
     const { config, state } = loadRun(f.resume as string)
-    checkParams(f.resume as string, state.params, initParams(config.model, Key.key(0)))
     dispose(state.opt)
     return { params: state.params, heads: config.model.heads, context: (f.context as number) ?? config.model.context }
   }

@@ -1,11 +1,17 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { PNG } from 'pngjs'
 import { parseCommand } from '../src/args'
 import { main } from '../src/cli'
+import { Key } from '@frugal-ts/core'
+import type { Params } from '@frugal-ts/frugal'
+import { loadCheckpoint, saveCheckpoint } from '@frugal-ts/frugal/node'
+import { loadRun } from '../src/checkpoint'
+import { initParams } from '../src/model'
+import { makeOptimizer } from '../src/optimizers'
 
 /** Runs the CLI's main with captured streams. */
 const run = (...argv: string[]) => {
@@ -60,7 +66,7 @@ describe('frugal-train: bad input is one line on stderr and exit status 2', () =
     const mtime = statSync(ckpt).mtimeMs
     const r = run('--resume', ckpt, '--save', ckpt, '--out', join(dir, 'partial'))
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/run\.ckpt: truncated or corrupted \(checksum mismatch\)/)
+    expect(r.stderr).toMatch(/--resume .*run\.ckpt: checksum mismatch \(stored crc32 [0-9a-f]{8}, the \d+ bytes give [0-9a-f]{8}\): the file is corrupted/)
     expect(readFileSync(ckpt).equals(bytes)).toBe(true)
     expect(statSync(ckpt).mtimeMs).toBe(mtime)
     expect(existsSync(join(dir, 'partial', 'results.json'))).toBe(false)
@@ -130,5 +136,74 @@ describe('--config', () => {
     expect(c.flags.layers).toBe(4)
     expect(c.flags.steps).toBe(7)
     expect(c.flags.config).toBe(file)
+  })
+})
+
+describe('issue 13, item 7: the command line as the README gives it', () => {
+  it("the README's `pnpm --filter @frugal-ts/example-llama train -- <flags>` reaches the flags", () => {
+    expect(parseCommand(['--', '--steps', '10']).flags.steps).toBe(10)
+    expect(parseCommand(['--compare', '--', '--steps', '300']).flags).toEqual({ compare: true, steps: 300 })
+    expect(parseCommand(['--', 'finetune', '--steps', '3']).command).toBe('finetune')
+    // for real, through pnpm (which passes the `--` on to the script)
+    const r = spawnSync('pnpm', ['--filter', '@frugal-ts/example-llama', 'train', '--', '--help'], { encoding: 'utf8', cwd: join(__dirname, '..') })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/frugal-train: pre-train a tiny LLaMA/)
+  })
+
+  const numbers: [string, string[], string][] = [
+    ['a negative step count', ['--steps', '-5'], 'frugal-train: --steps must be an integer ≥ 2, got "-5"'],
+    ['a negative learning rate', ['--lr', '-1'], 'frugal-train: lr must be > 0, got "-1" (at --lr)'],
+    ['a negative density', ['--density', '-0.5'], 'frugal-train: density must be in [0, 1], got "-0.5" (at --density)'],
+    ['a hexadecimal step count', ['--steps', '0x10'], 'frugal-train: --steps must be an integer ≥ 2, got "0x10"'],
+    ['a binary step count', ['--steps', '0b11'], 'frugal-train: --steps must be an integer ≥ 2, got "0b11"'],
+    ['a hexadecimal learning rate', ['--lr', '0x1'], 'frugal-train: lr must be > 0, got "0x1" (at --lr)'],
+    ['an empty learning rate', ['--lr', ' '], 'frugal-train: lr must be > 0, got " " (at --lr)'],
+  ]
+  for (const [name, argv, message] of numbers)
+    it(`${name} is a clear one-line error (exit status 2)`, () => {
+      const r = run(...argv, '--out', join(dir, 'never'))
+      expect(r.code).toBe(2)
+      expect(r.stderr.trim()).toBe(message)
+      expect(existsSync(join(dir, 'never'))).toBe(false)
+    })
+
+  it('decimal numbers with exponents still parse', () => {
+    expect(parseCommand(['--lr', '3e-3', '--density', '.25', '--steps', '+10']).flags).toEqual({ lr: 3e-3, density: 0.25, steps: 10 })
+  })
+
+  it('--save onto a directory is refused up front: no training, no temporary file', () => {
+    const target = join(dir, 'a-dir')
+    mkdirSync(target, { recursive: true })
+    const r = run(...TINY, '--steps', '4', '--save', target, '--out', join(dir, 'dir-out'))
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toBe(`frugal-train: --save ${target}: is a directory; give a file path, e.g. ${target}/run.ckpt`)
+    expect(r.stderr).not.toMatch(/corpus:/)
+    expect(readdirSync(target)).toEqual([])
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([])
+    expect(existsSync(join(dir, 'dir-out'))).toBe(false)
+  })
+
+  it('--resume reads a library run checkpoint (saveCheckpoint), and says what is missing from one without the run metadata', () => {
+    const ckpt = join(dir, 'lib.ckpt')
+    const args = [...TINY, '--optimizer', 'frugal', '--steps', '6', '--eval-every', '3']
+    expect(run(...args, '--out', join(dir, 'lib-whole')).code).toBe(0)
+    expect(run(...args, '--stop-after', '3', '--save', ckpt, '--out', join(dir, 'lib-halves')).code).toBe(0)
+    // the file is a library run checkpoint: read it with the library, write it again with the library
+    const { config } = loadRun(ckpt)
+    const fresh = initParams(config.model, Key.key(0)) as unknown as Params
+    const back = loadCheckpoint(ckpt, { params: fresh, state: makeOptimizer(config.optimizer, config.schedule).init(fresh) })
+    expect(back.step).toBe(3)
+    const again = join(dir, 'lib-again.ckpt')
+    saveCheckpoint(again, back)
+    expect(run('--resume', again, '--out', join(dir, 'lib-halves')).code).toBe(0)
+    const [a, b] = ['lib-whole', 'lib-halves'].map((d) => JSON.parse(readFileSync(join(dir, d, 'results.json'), 'utf8')).runs[0])
+    expect(b.trainLoss).toEqual(a.trainLoss)
+    expect(b.valCurve).toEqual(a.valCurve)
+    // a run checkpoint of someone else's loop: a clear message, not "checksum mismatch"
+    const foreign = join(dir, 'foreign.ckpt')
+    saveCheckpoint(foreign, { params: back.params, state: back.state, step: 3, metadata: { mine: true } })
+    const r = run('--resume', foreign)
+    expect(r.code).toBe(2)
+    expect(r.stderr.trim()).toBe(`frugal-train: --resume ${foreign}: not a frugal-train checkpoint: a run checkpoint without frugal-train's metadata (kind undefined, expected "frugal-ts/llama-run")`)
   })
 })

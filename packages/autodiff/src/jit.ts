@@ -125,6 +125,8 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
   const cache = new Map<string, Entry>()
   const limit = options.cacheLimit ?? 16
   if (!Number.isInteger(limit) || limit < 1) throw new CoreError(`jit: cacheLimit must be a positive integer, got ${limit}`)
+  for (const i of options.donate ?? [])
+    if (!Number.isInteger(i) || i < 0) throw new CoreError(`jit: donate holds argument positions (non-negative integers), got ${String(i)} (at jit.donate)`)
   let traceCount = 0
 
   const entryFor = (args: A, key = scan(args).key): Entry => {
@@ -182,6 +184,8 @@ export const jit = <A extends unknown[], R>(f: (...args: A) => R, options: JitOp
 
   const donated = new Set(options.donate ?? [])
   const run = (args: A, s: Scan): R => {
+    for (const i of donated)
+      if (i >= args.length) throw new CoreError(`jit: donate index ${i} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'} (at jit.donate)`)
     const entry = entryFor(args, s.key)
     const inputs = s.tensors
     const backend = inputs.length > 0 ? inputs[0].backend : currentBackend()

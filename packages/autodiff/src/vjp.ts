@@ -100,6 +100,13 @@ export const valueAndGrad =
     for (const n of nums)
       if (!Number.isInteger(n) || n < 0 || n >= args.length)
         throw new CoreError(`grad: argnums ${n} is out of range for ${args.length} argument${args.length === 1 ? '' : 's'}`)
+    for (const n of nums)
+      for (const [p, x] of Tree.leavesWithPath(args[n] as Tree.Tree<unknown>))
+        if (x instanceof Tensor && x.dtype !== 'float32')
+          throw new CoreError(
+            `grad: argument ${n} has ${x.dtype === 'int32' ? 'an' : 'a'} ${x.dtype}${x.shape.length ? `[${x.shape.join(', ')}]` : '[]'} tensor${p.length ? ` at ${Tree.pathString(p)}` : ''}; ` +
+              'gradients are taken with respect to float32 inputs only (leave integer inputs out of argnums, or cast them)',
+          )
     const g = (...diff: unknown[]) => {
       const full = [...args] as unknown[]
       nums.forEach((n, i) => (full[n] = diff[i]))

@@ -79,6 +79,11 @@ export interface Backend<H = any> {
   read(handle: H, aval: Aval): Promise<TypedArray>
   /** releases the handle's memory; the handle is not used again */
   dispose(handle: H, aval: Aval): void
+  /**
+   * a handle of `aval` with every element `value` (already cast to the dtype),
+   * made without a host array; absent means `full` fills one and uploads it
+   */
+  fill?(value: number, aval: Aval): H
   readonly kernels: KernelTable<H>
   /** whole-program compilation; absent means programs are interpreted op by op */
   compile?(program: Program): Executable<H>

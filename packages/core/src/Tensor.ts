@@ -108,7 +108,9 @@ export const storageOf = (t: Tensor, what: string): Storage => {
     const c = x.trace.concrete(x)
     if (c === null)
       throw new CoreError(
-        `${what}: cannot read the value of a tensor ${x.dtype}${S.show(x.shape)} traced by ${x.trace.kind}; its value is not known while tracing (move the read outside the jitted function)`,
+        x.trace.active
+          ? `${what}: cannot read the value of a tensor ${x.dtype}${S.show(x.shape)} traced by ${x.trace.kind}; its value is not known while tracing (move the read outside the jitted function)`
+          : `${what}: a tensor ${x.dtype}${S.show(x.shape)} traced by ${x.trace.kind} escaped its trace, which has ended: it has no value (the traced function kept it outside, e.g. in a closure or a global; return it instead)`,
       )
     x = c
   }

@@ -1,7 +1,7 @@
 import { currentBackend } from './Backends'
 import { CoreError } from './CoreError'
 import type { DType, TypedArray } from './DType'
-import { alloc, dtypeOfArray } from './DType'
+import { alloc, byteSize, dtypeOfArray } from './DType'
 import { concrete } from './Memory'
 import * as S from './Shape'
 import type { Shape } from './Shape'
@@ -75,8 +75,23 @@ export const scalar = (value: number | boolean, dtype?: DType): Tensor => tensor
 /** A tensor of `shape` filled with `value`. @example full([2, 3], 7) */
 export const full = (shape: Shape, value: number | boolean, dtype: DType = typeof value === 'boolean' ? 'bool' : 'float32'): Tensor => {
   if (!S.isShape(shape)) throw new CoreError(`full: shape ${JSON.stringify(shape)} is not a list of non-negative integers`)
-  const a = alloc(dtype, S.size(shape))
-  a.fill(typeof value === 'boolean' ? (value ? 1 : 0) : dtype === 'float32' ? value : Math.trunc(value))
+  const v = typeof value === 'boolean' ? (value ? 1 : 0) : dtype === 'float32' ? value : Math.trunc(value)
+  const b = currentBackend()
+  const n = S.size(shape)
+  if (b.fill) {
+    // on the backend's own memory: an allocation it cannot make fails here, before any host array is made
+    let h
+    try {
+      h = b.fill(v, { shape: [...shape], dtype })
+    } catch (e) {
+      if (e instanceof RangeError)
+        throw new CoreError(`full: ${dtype}${S.show(shape)} needs ${(n * byteSize[dtype]).toLocaleString('en-US')} bytes: ${e.message}`)
+      throw e
+    }
+    return concrete(b, h, [...shape], dtype)
+  }
+  const a = alloc(dtype, n)
+  a.fill(v)
   return fromArray(a, shape, dtype)
 }
 

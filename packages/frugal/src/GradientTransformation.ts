@@ -1,5 +1,6 @@
 import type { Tensor } from '@frugal-ts/core'
 import { Tree, add } from '@frugal-ts/core'
+import { checkFits } from './internal/treeChecks'
 
 /**
  * Parameters, gradients and updates: a pytree (nested objects/arrays) with `Tensor` leaves.
@@ -56,5 +57,7 @@ export const emptyState: EmptyState = Object.freeze({})
  * Adds updates to parameters leaf by leaf: `θ ← θ + u`.
  * @example const next = applyUpdates(params, updates)
  */
-export const applyUpdates = <P extends Params>(params: P, updates: Params): P =>
-  Tree.zipWith([params, updates], (p: Tensor, u: Tensor) => add(p, u)) as P
+export const applyUpdates = <P extends Params>(params: P, updates: Params): P => {
+  checkFits(updates, params, 'applyUpdates')
+  return Tree.zipWith([params, updates], (p: Tensor, u: Tensor) => add(p, u)) as P
+}

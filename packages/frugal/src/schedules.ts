@@ -1,6 +1,7 @@
 import type { Tensor } from '@frugal-ts/core'
 import { add, cast, cos, div, full, less, lessEqual, maximum, minimum, mul, pow, scalar, sub, where } from '@frugal-ts/core'
 import { FrugalError, check } from './FrugalError'
+import { checkOptions } from './internal/options'
 
 /**
  * A schedule maps the step count (an int32 scalar tensor, 0 at the first
@@ -67,6 +68,7 @@ export interface PolynomialScheduleOptions {
  * @see optax.polynomial_schedule
  */
 export const polynomialSchedule = (o: PolynomialScheduleOptions, at = 'polynomialSchedule'): Schedule => {
+  checkOptions(o, ['init', 'end', 'transitionSteps', 'transitionBegin', 'power'], at, true)
   const { init, end, transitionSteps, transitionBegin = 0, power = 1 } = o
   check(init, 'finite', `${at}.init`)
   check(end, 'finite', `${at}.end`)
@@ -85,8 +87,10 @@ export const polynomialSchedule = (o: PolynomialScheduleOptions, at = 'polynomia
  * @example scheduleValue(linearSchedule({ init: 1, end: 0, transitionSteps: 10 }), 5) // 0.5
  * @see optax.linear_schedule
  */
-export const linearSchedule = (o: Omit<PolynomialScheduleOptions, 'power'>): Schedule =>
-  polynomialSchedule({ ...o, power: 1 }, 'linearSchedule')
+export const linearSchedule = (o: Omit<PolynomialScheduleOptions, 'power'>): Schedule => {
+  checkOptions(o, ['init', 'end', 'transitionSteps', 'transitionBegin'], 'linearSchedule', true)
+  return polynomialSchedule({ ...o, power: 1 }, 'linearSchedule')
+}
 
 /** Options of `cosineDecaySchedule`. @example cosineDecaySchedule({ init: 1e-3, decaySteps: 1000, alpha: 0.1 }) */
 export interface CosineDecayOptions {
@@ -106,6 +110,7 @@ export interface CosineDecayOptions {
  * @see optax.cosine_decay_schedule
  */
 export const cosineDecaySchedule = (o: CosineDecayOptions, at = 'cosineDecaySchedule'): Schedule => {
+  checkOptions(o, ['init', 'decaySteps', 'alpha', 'exponent'], at, true)
   const { init, decaySteps, alpha = 0, exponent = 1 } = o
   check(init, 'finite', `${at}.init`)
   check(decaySteps, 'positiveInteger', `${at}.decaySteps`)
@@ -149,6 +154,7 @@ export interface WarmupCosineDecayOptions {
  */
 export const warmupCosineDecaySchedule = (o: WarmupCosineDecayOptions): Schedule => {
   const at = 'warmupCosineDecaySchedule'
+  checkOptions(o, ['init', 'peak', 'warmupSteps', 'decaySteps', 'end', 'exponent'], at, true)
   const { init, peak, warmupSteps, decaySteps, end = 0, exponent = 1 } = o
   check(peak, 'finite', `${at}.peak`)
   check(end, 'finite', `${at}.end`)
@@ -188,6 +194,7 @@ export interface ExponentialDecayOptions {
  */
 export const exponentialDecay = (o: ExponentialDecayOptions): Schedule => {
   const at = 'exponentialDecay'
+  checkOptions(o, ['init', 'transitionSteps', 'decayRate', 'transitionBegin', 'staircase', 'end'], at, true)
   const { init, transitionSteps, decayRate, transitionBegin = 0, staircase = false, end } = o
   check(init, 'finite', `${at}.init`)
   check(transitionSteps, 'positiveInteger', `${at}.transitionSteps`)

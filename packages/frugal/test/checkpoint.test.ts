@@ -12,6 +12,7 @@ import {
 } from '../src/checkpoint'
 import { readOptimizerState, writeOptimizerState } from '../src/checkpointNode'
 import { FrugalError } from '../src/FrugalError'
+import { crc32Hex } from '../src/crc32'
 import { frugal } from '../src/frugal/presets'
 
 const gauss = (seed: number, shape: number[]) => Key.normal(Key.key(seed), shape)
@@ -31,6 +32,9 @@ const run = <S>(opt: GradientTransformation<S>, p: Params, s: S, from: number, t
   return [p, s]
 }
 
+/** a JSON document with the checksum the writer would give it */
+const sealed = (doc: object) => ({ ...doc, checksum: `crc32:${crc32Hex(new TextEncoder().encode(JSON.stringify(doc)))}` })
+
 const dir = mkdtempSync(join(tmpdir(), 'frugal-ckpt-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -49,7 +53,7 @@ describe('optimizer-state checkpoints', () => {
       const [pEnd, sEnd] = run(opt, p0, opt.init(p0), 0, 8)
       const [pk, sk] = run(opt, p0, opt.init(p0), 0, 4)
       const viaJson = decodeOptimizerState<unknown>(JSON.parse(JSON.stringify(encodeOptimizerState(sk, pk))), pk, { like: opt.init(pk) })
-      const viaBinary = decodeOptimizerStateBinary<unknown>(encodeOptimizerStateBinary(sk, pk), pk)
+      const viaBinary = decodeOptimizerStateBinary<unknown>(encodeOptimizerStateBinary(sk, pk), pk, { like: opt.init(pk) })
       for (const restored of [viaJson, viaBinary]) {
         const [p, s] = run(make() as GradientTransformation<unknown>, pk, restored, 4, 8)
         expect(bits(p)).toEqual(bits(pEnd))
@@ -66,10 +70,10 @@ describe('optimizer-state checkpoints', () => {
     writeOptimizerState(file, opt.init(p), p)
     writeOptimizerState(file, sk, pk) // replaces the old one
     expect(readdirSync(dir).filter((n) => n.startsWith('.opt.ckpt') || n === 'opt.ckpt')).toEqual(['opt.ckpt'])
-    expect(bits(readOptimizerState(file, pk))).toEqual(bits(sk))
+    expect(bits(readOptimizerState(file, pk, { like: opt.init(pk) }))).toEqual(bits(sk))
     writeOptimizerState(join(dir, 'opt.json'), sk, pk, { format: 'json' })
     expect(JSON.parse(readFileSync(join(dir, 'opt.json'), 'utf8')).format).toBe('frugal-ts/checkpoint')
-    expect(bits(readOptimizerState(join(dir, 'opt.json'), pk))).toEqual(bits(sk))
+    expect(bits(readOptimizerState(join(dir, 'opt.json'), pk, { like: opt.init(pk) }))).toEqual(bits(sk))
     rmSync(join(dir, 'opt.json'))
   })
 
@@ -91,20 +95,22 @@ describe('optimizer-state checkpoints', () => {
     const p = params0()
     const json = JSON.parse(JSON.stringify(encodeOptimizerState(opt.init(p), p)))
     const wider = { ...(p as object), head: zeros([4, 6]) }
-    expect(() => decodeOptimizerState(json, wider)).toThrow(FrugalError)
-    expect(() => decodeOptimizerState(json, wider)).toThrow(/head was float32\[4, 5\], the parameters have float32\[4, 6\] \(at head\)/)
+    const like = { like: opt.init(p) }
+    expect(() => decodeOptimizerState(json, wider, like)).toThrow(FrugalError)
+    expect(() => decodeOptimizerState(json, wider, like)).toThrow(/head was float32\[4, 5\], the parameters have float32\[4, 6\] \(at head\)/)
     const fewer = { ...(p as object), norm: undefined }
-    expect(() => decodeOptimizerState(json, fewer)).toThrow(/has state for norm, which these parameters lack \(at norm\)/)
+    expect(() => decodeOptimizerState(json, fewer, like)).toThrow(/has state for norm, which these parameters lack \(at norm\)/)
     const more = { ...(p as object), extra: zeros([2]) }
-    expect(() => decodeOptimizerState(json, more)).toThrow(/has no state for extra \(at extra\)/)
+    expect(() => decodeOptimizerState(json, more, like)).toThrow(/has no state for extra \(at extra\)/)
     const adamJson = JSON.parse(JSON.stringify(encodeOptimizerState(adamw(0.01).init(p), p)))
-    expect(() => decodeOptimizerState(adamJson, p, { like: opt.init(p) })).toThrow(/another structure: expected an object with keys .* \(at state.<root>\)/)
+    expect(() => decodeOptimizerState(adamJson, p, { like: opt.init(p) })).toThrow(/another structure: expected an object with keys .* \(at state\)/)
     const file = join(dir, 'garbage.ckpt')
     writeFileSync(file, 'not a checkpoint')
-    expect(() => readOptimizerState(file, p)).toThrow(FrugalError)
+    expect(() => readOptimizerState(file, p, like)).toThrow(FrugalError)
     rmSync(file)
-    expect(() => decodeOptimizerState({ format: 'frugal-ts/checkpoint', version: 1, tree: { kind: 'x' } }, p)).toThrow(/not an optimizer-state checkpoint/)
-    expect(() => decodeOptimizerState({ format: 'frugal-ts/checkpoint', version: 2, tree: {} }, p)).toThrow(/unsupported checkpoint version 2/)
+    expect(() => decodeOptimizerState(sealed({ format: 'frugal-ts/checkpoint', version: 1, tree: { kind: 'x' } }), p, like)).toThrow(/not an optimizer-state checkpoint/)
+    expect(() => decodeOptimizerState(sealed({ format: 'frugal-ts/checkpoint', version: 2, tree: {} }), p, like)).toThrow(/unsupported checkpoint version 2/)
+    expect(() => decodeOptimizerState({ format: 'frugal-ts/checkpoint', version: 1, tree: {} }, p, like)).toThrow(/no checksum/)
   })
 
   it('keeps Node out of the browser-safe module', () => {

@@ -1,4 +1,5 @@
 import type { GradientTransformation, Params, UpdateResult } from '../GradientTransformation'
+import { checkChainState } from '../internal/stateChecks'
 
 /** The state type of a transformation. @example type S = StateOf<ReturnType<typeof adam>> // AdamState */
 export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never
@@ -22,6 +23,7 @@ export const chain = <Ts extends readonly GradientTransformation<any>[]>(...ts: 
   const out: GradientTransformation<ChainState<Ts>> = {
     init: (params) => ts.map((t) => t.init(params)) as unknown as ChainState<Ts>,
     update: (updates, state, params) => {
+      checkChainState(state, ts.length, 'chain', 'update')
       const states: unknown[] = []
       for (let i = 0; i < ts.length; i++) {
         const r: UpdateResult<unknown> = ts[i].update(updates, state[i], params)
@@ -36,6 +38,7 @@ export const chain = <Ts extends readonly GradientTransformation<any>[]>(...ts: 
   return {
     ...out,
     refresh: (updates: Params, state, params) => {
+      checkChainState(state, ts.length, 'chain', 'refresh')
       const states = [...(state as readonly unknown[])]
       let changed = false
       for (let i = 0; i <= lastRefresh; i++) {

@@ -14,6 +14,15 @@ import type { ProjectableRule } from './projectable'
 import type { Density, UpdateGap } from './schedules'
 import type { FrugalTransformation, StateFree } from './split'
 import { frugalSplit } from './split'
+import { checkKeys } from '../internal/options'
+
+const FRUGAL_OPTION_KEYS = [
+  'learningRate', 'density', 'updateGap', 'weightDecay', 'stateFree', 'projectedScale', 'stateFreeScale', 'resetOnRefresh',
+  'projector', 'blockOrder', 'svdSide', 'svdType', 'projectable', 'seed', 'stateful', 'b1', 'b2', 'eps', 'epsRoot', 'biasCorrection',
+] as const satisfies readonly (keyof FrugalOptions)[]
+
+/** The presets' float hyperparameters `injectHyperparams` may make state; density, gap, seed and projector stay static. */
+const PRESET_INJECTABLE = ['learningRate', 'b1', 'b2', 'eps', 'epsRoot', 'weightDecay', 'projectedScale', 'stateFreeScale'] as const
 
 /**
  * A projector by name (`blocks`, `svd`, or a coordinate mode), or a projector value.
@@ -61,7 +70,7 @@ export interface FrugalOptions extends ScaleByAdamOptions {
 }
 
 const projectorOf = (o: FrugalOptions, fallback: ProjectorChoice, at: string): Projector<any> => {
-  const p = o.projector ?? fallback
+  const p = o.projector === undefined ? fallback : o.projector
   if (typeof p === 'object' && p !== null) return p
   switch (p) {
     case 'blocks':
@@ -78,11 +87,12 @@ const projectorOf = (o: FrugalOptions, fallback: ProjectorChoice, at: string): P
 }
 
 const build = (o: FrugalOptions, defaults: Partial<FrugalOptions> & { projector: ProjectorChoice }, at: string) => {
-  if (!o || typeof o !== 'object') throw new FrugalError(`options must be an object with a learningRate, got ${typeof o} (at ${at})`)
+  if (!o || typeof o !== 'object') throw new FrugalError(`options must be an object with a learningRate, got ${o === null ? 'null' : typeof o} (at ${at})`)
+  checkKeys(o, FRUGAL_OPTION_KEYS, at)
   const m = { ...defaults, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as FrugalOptions
-  const { b1, b2, eps, epsRoot } = m
+  const { b1, b2, eps, epsRoot, biasCorrection } = m
   const adamOptions: ScaleByAdamOptions = Object.fromEntries(
-    Object.entries({ b1, b2, eps, epsRoot }).filter(([, v]) => v !== undefined),
+    Object.entries({ b1, b2, eps, epsRoot, biasCorrection }).filter(([, v]) => v !== undefined),
   )
   return frugalSplit(
     {
@@ -125,6 +135,8 @@ export type FrugalAdamTransformation = FrugalTransformation<ScaleByAdamState, un
  * const { updates, state: next } = opt.update(grads, state, params)
  */
 export const frugal = (options: FrugalOptions): FrugalAdamTransformation => build(options, { projector: 'blocks' }, 'frugal')
+/** The hyperparameters `injectHyperparams(frugal)` makes state (the others stay static). @example injectHyperparams(frugal)({ learningRate: 1e-3, updateGap: 20 }) */
+frugal.injectable = PRESET_INJECTABLE
 
 /**
  * GaLore as a configuration of the FRUGAL combinator: Adam in the span of the
@@ -135,6 +147,8 @@ export const frugal = (options: FrugalOptions): FrugalAdamTransformation => buil
  */
 export const galore = (options: FrugalOptions): FrugalAdamTransformation =>
   build(options, { projector: 'svd', stateFree: 'none', resetOnRefresh: false, projectedScale: 0.25 }, 'galore')
+/** The hyperparameters `injectHyperparams(galore)` makes state. @example injectHyperparams(galore)({ learningRate: 1e-2 }) */
+galore.injectable = PRESET_INJECTABLE
 
 /**
  * BAdam as a configuration of the FRUGAL combinator: Adam on round(ρ·L) of
@@ -145,3 +159,5 @@ export const galore = (options: FrugalOptions): FrugalAdamTransformation =>
  */
 export const badam = (options: FrugalOptions): FrugalAdamTransformation =>
   build(options, { projector: 'blocks', blockOrder: 'descending', stateFree: 'none' }, 'badam')
+/** The hyperparameters `injectHyperparams(badam)` makes state. @example injectHyperparams(badam)({ learningRate: 1e-3 }) */
+badam.injectable = PRESET_INJECTABLE

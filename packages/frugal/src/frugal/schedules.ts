@@ -1,6 +1,7 @@
 import { FrugalError, check } from '../FrugalError'
 import type { Schedule } from '../schedules'
 import { linearSchedule, scheduleValue } from '../schedules'
+import { checkOptions } from '../internal/options'
 
 /**
  * FRUGAL's density ρ: a number in [0, 1], or a schedule of the step count (read on the host at each refresh).
@@ -38,6 +39,7 @@ export type UpdateGap = number | GapSchedule
  * @example frugal({ learningRate: 1e-3, density: linearDensity({ init: 0.5, end: 0.1, transitionSteps: 10_000 }) })
  */
 export const linearDensity = (o: { readonly init: number; readonly end: number; readonly transitionSteps: number; readonly transitionBegin?: number }): Schedule => {
+  checkOptions(o, ['init', 'end', 'transitionSteps', 'transitionBegin'], 'linearDensity', true)
   check(o.init, 'unit', 'linearDensity.init')
   check(o.end, 'unit', 'linearDensity.end')
   return linearSchedule(o)
@@ -82,6 +84,7 @@ export interface LossAwareGapOptions {
  */
 export const lossAwareGap = (o: LossAwareGapOptions = {}): GapSchedule => {
   const at = 'lossAwareGap'
+  checkOptions(o, ['base', 'min', 'max', 'window', 'tolerance'], at)
   const { base = 200, window = 20, tolerance = 0.01 } = o
   check(base, 'positiveInteger', `${at}.base`)
   const { min = Math.ceil(base / 4), max = 4 * base } = o

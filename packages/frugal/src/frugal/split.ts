@@ -9,6 +9,9 @@ import type { ScalarOrSchedule } from '../schedules'
 import { asSchedule } from '../schedules'
 import { identity, scaleBySign } from '../transforms/basic'
 import { requireParams, safeIncrement } from '../transforms/common'
+import { guarded } from '../internal/treeChecks'
+import { checkOptions } from '../internal/options'
+import { checkFrugalState } from '../internal/stateChecks'
 import type { ProjectableRule } from './projectable'
 import { projectablePredicate } from './projectable'
 import type { SplitConfig } from './refresh'
@@ -81,6 +84,11 @@ interface Rates {
   readonly decay: Tensor | null
 }
 
+const SPLIT_OPTION_KEYS = [
+  'learningRate', 'stateful', 'projector', 'stateFree', 'density', 'updateGap', 'resetOnRefresh', 'projectedScale', 'stateFreeScale',
+  'weightDecay', 'projectable', 'seed',
+]
+
 const stateFreeOf = (sf: StateFree, at: string): GradientTransformation<EmptyState> | null => {
   if (sf === 'none') return null
   if (sf === 'signSgd') return scaleBySign()
@@ -121,6 +129,7 @@ export const frugalSplit = <S, PS>(
   options: FrugalSplitOptions<S, PS>,
   at = 'frugal',
 ): FrugalTransformation<S, PS> => {
+  checkOptions(options, SPLIT_OPTION_KEYS, at, true)
   const {
     learningRate, stateful, projector, stateFree = 'signSgd', density = 0.25, updateGap = 200, resetOnRefresh = true,
     projectedScale = 1, stateFreeScale = 1, weightDecay = 0, projectable, seed = 0,
@@ -142,6 +151,9 @@ export const frugalSplit = <S, PS>(
   const config: SplitConfig<S, PS> = {
     at, stateful, projector, density, updateGap, resetOnRefresh, seed, isProjectable: projectablePredicate(projectable, `${at}.projectable`),
   }
+
+  // a tensor weight decay (an injected hyperparameter) always applies
+  const hasDecay = typeof weightDecay !== 'number' || weightDecay > 0
 
   /**
    * One leaf's update in its current role (regular, empty subspace, projected)
@@ -187,14 +199,14 @@ export const frugalSplit = <S, PS>(
       down,
       downProjected,
       downFree: stateFreeScale === 1 ? downProjected : neg(mul(projectedRate, stateFreeScale)),
-      decay: weightDecay > 0 ? mul(down, weightDecay) : null,
+      decay: hasDecay ? mul(down, weightDecay) : null,
     }
     return { rates, next: safeIncrement(count) }
   })
 
   /** The pure step: no host reads, so it can be traced by jit. */
   const step = (grads: Params, state: FrugalState<S, PS>, params?: Params) => {
-    const decay = weightDecay > 0 ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
+    const decay = hasDecay ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
     const { rates, next: count } = ratesAt(state.count)
     if (!isConcrete(state)) warnIf(greaterEqual(state.count, state.nextRefresh), refreshNotRun)
     const states = leafStates(state, grads, `${at}.update`)
@@ -230,9 +242,9 @@ export const frugalSplit = <S, PS>(
     return refreshState(config, grads, state)
   }
 
-  return {
+  return guarded(at, {
     init: (params) => initState(config, params),
-    refresh: (grads, state) => refresh(grads, state),
-    update: (grads, state, params) => step(grads, isConcrete(state) ? (refresh(grads, state) ?? state) : state, params),
-  }
+    refresh: (grads, state) => (checkFrugalState(state, at, 'refresh'), refresh(grads, state)),
+    update: (grads, state, params) => (checkFrugalState(state, at, 'update'), step(grads, isConcrete(state) ? (refresh(grads, state) ?? state) : state, params)),
+  })
 }

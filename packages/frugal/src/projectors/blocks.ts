@@ -3,6 +3,7 @@ import { Key } from '@frugal-ts/core'
 import { FrugalError } from '../FrugalError'
 import type { Projector, ProjectorContext } from './Projector'
 import { roundedCount } from './Projector'
+import { checkOptions } from '../internal/options'
 
 /**
  * The order in which blocks (projectable leaves, in canonical tree order)
@@ -82,6 +83,7 @@ const ACTIVE: BlockState = Object.freeze({})
  * p.init(w, { ...standaloneContext(0.5), index: 3, total: 4 }) // {} (active: the last two of four)
  */
 export const blocks = (options: BlocksOptions = {}): Projector<BlockState> => {
+  checkOptions(options, ['order'], 'blocks')
   const { order = 'random' } = options
   if (!orders.includes(order))
     throw new FrugalError(`order must be one of ${orders.join(', ')}, got ${JSON.stringify(order)} (at blocks.order)`)

@@ -3,6 +3,7 @@ import { Key, fromArray, reshape, scatterAdd, take } from '@frugal-ts/core'
 import { FrugalError } from '../FrugalError'
 import type { Projector, ProjectorContext } from './Projector'
 import { flooredCount, unsupported } from './Projector'
+import { checkOptions } from '../internal/options'
 
 /**
  * Which coordinates are kept: `randk` ⌊ρ·size⌋ random entries of the leaf,
@@ -52,6 +53,7 @@ const modes: readonly CoordinateMode[] = ['randk', 'rows', 'columns']
  * p.down(g, ps).shape // [4, 3]
  */
 export const coordinates = (options: CoordinatesOptions = {}): Projector<CoordinatesState> => {
+  checkOptions(options, ['mode'], 'coordinates')
   const { mode = 'randk' } = options
   if (!modes.includes(mode))
     throw new FrugalError(`mode must be one of ${modes.join(', ')}, got ${JSON.stringify(mode)} (at coordinates.mode)`)

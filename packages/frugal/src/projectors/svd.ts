@@ -3,6 +3,7 @@ import { Key, fromArray, matmul, matrixTranspose, qrHost, svdHost } from '@fruga
 import { FrugalError } from '../FrugalError'
 import type { Projector, ProjectorContext } from './Projector'
 import { roundedCount, unsupported } from './Projector'
+import { checkOptions } from '../internal/options'
 
 /**
  * Which side of an m×n gradient is projected: `left` keeps Pᵀg (r = round(ρ·m)
@@ -108,6 +109,7 @@ const randomBasis = (type: SvdType, dim: number, r: number, key: Key.Key): Tenso
  * p.down(g, ps).shape // [8, 1]
  */
 export const svdProjector = (options: SvdProjectorOptions = {}): Projector<SvdProjectorState> => {
+  checkOptions(options, ['side', 'type'], 'svdProjector')
   const { side = 'std', type = 'svd' } = options
   if (!sides.includes(side))
     throw new FrugalError(`side must be one of ${sides.join(', ')}, got ${JSON.stringify(side)} (at svdProjector.side)`)

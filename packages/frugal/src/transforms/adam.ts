@@ -4,6 +4,9 @@ import { check } from '../FrugalError'
 import type { GradientTransformation, Params } from '../GradientTransformation'
 import type { Hyper } from './common'
 import { hyper, safeIncrement, zeroCount, zerosLikeTree } from './common'
+import { checkFits } from '../internal/treeChecks'
+import { checkStateKeys } from '../internal/stateChecks'
+import { checkOptions } from '../internal/options'
 
 /** Options of `scaleByAdam` (and of the `adam`/`adamw` aliases). @example scaleByAdam({ b1: 0.9, b2: 0.999, eps: 1e-8, biasCorrection: true }) */
 export interface ScaleByAdamOptions {
@@ -57,11 +60,14 @@ export const checkAdamOptions = (o: ScaleByAdamOptions, at: string): void => {
  * @see optax.scale_by_adam; Kingma & Ba, "Adam: A Method for Stochastic Optimization" (2014)
  */
 export const scaleByAdam = (o: ScaleByAdamOptions = {}, at = 'scaleByAdam'): GradientTransformation<ScaleByAdamState> => {
+  checkOptions(o, ['b1', 'b2', 'eps', 'epsRoot', 'biasCorrection'], at)
   checkAdamOptions(o, at)
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, biasCorrection = true } = o
   return {
     init: (params) => ({ count: zeroCount(), mu: zerosLikeTree(params), nu: zerosLikeTree(params) }),
     update: (updates, state) => {
+      checkStateKeys(state, ['count', 'mu', 'nu'], at, 'update')
+      checkFits(updates, state.mu, `${at}.update`)
       const mu = Tree.zipWith([updates, state.mu], (g: Tensor, m: Tensor) => ema(g, m, b1))
       const nu = Tree.zipWith([updates, state.nu], (g: Tensor, v: Tensor) => ema(mul(g, g), v, b2))
       const count = safeIncrement(state.count)

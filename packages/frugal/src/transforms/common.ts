@@ -4,7 +4,8 @@ import { FrugalError } from '../FrugalError'
 import type { Params } from '../GradientTransformation'
 
 /**
- * A numeric hyperparameter: a number, or a scalar tensor when `injectHyperparams` supplies it.
+ * A numeric hyperparameter: a number, or a scalar tensor when `injectHyperparams` supplies it (checked where it
+ * enters when concrete; a tracer inside `jit` is checked for shape and dtype only).
  * @example
  * scale(0.5) // a number
  * scale(scalar(0.5)) // or a scalar tensor (what injectHyperparams passes)

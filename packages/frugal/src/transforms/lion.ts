@@ -5,6 +5,9 @@ import type { GradientTransformation, Params } from '../GradientTransformation'
 import { ema, oneMinus } from './adam'
 import type { Hyper } from './common'
 import { safeIncrement, zeroCount, zerosLikeTree } from './common'
+import { checkFits } from '../internal/treeChecks'
+import { checkStateKeys } from '../internal/stateChecks'
+import { checkOptions } from '../internal/options'
 
 /** Options of `scaleByLion` (and of the `lion` alias). @example scaleByLion({ b1: 0.9, b2: 0.99 }) */
 export interface ScaleByLionOptions {
@@ -38,11 +41,12 @@ export const checkLionOptions = (o: ScaleByLionOptions, at: string): void => {
  * @see optax.scale_by_lion; Chen et al., "Symbolic Discovery of Optimization Algorithms" (2023)
  */
 export const scaleByLion = (o: ScaleByLionOptions = {}, at = 'scaleByLion'): GradientTransformation<ScaleByLionState> => {
+  checkOptions(o, ['b1', 'b2'], at)
   checkLionOptions(o, at)
   const { b1 = 0.9, b2 = 0.99 } = o
   return {
     init: (params) => ({ count: zeroCount(), mu: zerosLikeTree(params) }),
-    update: (updates, state) => ({
+    update: (updates, state) => (checkStateKeys(state, ['count', 'mu'], at, 'update'), checkFits(updates, state.mu, `${at}.update`), {
       updates: Tree.zipWith([updates, state.mu], (g: Tensor, m: Tensor) => sign(add(mul(g, oneMinus(b1)), mul(m, b1)))),
       state: {
         count: safeIncrement(state.count),

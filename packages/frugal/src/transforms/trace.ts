@@ -4,6 +4,9 @@ import { check } from '../FrugalError'
 import type { GradientTransformation, Params } from '../GradientTransformation'
 import type { Hyper } from './common'
 import { zerosLikeTree } from './common'
+import { checkFits } from '../internal/treeChecks'
+import { checkStateKeys } from '../internal/stateChecks'
+import { checkOptions } from '../internal/options'
 
 /** Options of `trace`. @example trace({ decay: 0.9, nesterov: true }) */
 export interface TraceOptions {
@@ -30,12 +33,15 @@ export interface TraceState {
  * @see optax.trace
  */
 export const trace = (o: TraceOptions, at = 'trace'): GradientTransformation<TraceState> => {
+  checkOptions(o, ['decay', 'nesterov'], at, true)
   check(o.decay, 'decay', `${at}.decay`)
   const { decay, nesterov = false } = o
   const step = (g: Tensor, t: Tensor): Tensor => add(g, mul(t, decay))
   return {
     init: (params) => ({ trace: zerosLikeTree(params) }),
     update: (updates, state) => {
+      checkStateKeys(state, ['trace'], at, 'update')
+      checkFits(updates, state.trace, `${at}.update`)
       const next = Tree.zipWith([updates, state.trace], step)
       const out = nesterov ? Tree.zipWith([updates, next], step) : next
       return { updates: out, state: { trace: next } }

@@ -200,6 +200,11 @@ export const cpu = (options: CpuOptions = {}): CpuBackend => {
       h.set(data)
       return h
     },
+    fill: (value, aval) => {
+      const h = fresh(aval.dtype, S.size(aval.shape))
+      h.fill(value)
+      return h
+    },
     readSync: copyOf,
     read: async (h, aval) => copyOf(h, aval),
     dispose: (h) => {

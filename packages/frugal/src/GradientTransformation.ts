@@ -45,6 +45,13 @@ export interface GradientTransformation<S> {
    * it needs concrete (not traced) state.
    */
   refresh?(updates: Params, state: S, params?: Params): S | null
+  /**
+   * Whether `refresh` would do host-side work before this step's update, read
+   * from the state alone (no gradients needed), so that a training step can
+   * run the fused program on the other steps. Present with `refresh`; where it
+   * is absent, callers must assume a refresh may be due at any step.
+   */
+  refreshDue?(state: S): boolean
 }
 
 /** The state of transformations that keep none. @example const opt: GradientTransformation<EmptyState> = scaleBySign() */

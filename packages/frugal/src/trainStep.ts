@@ -25,9 +25,10 @@ export interface TrainStepResult<P, S> {
  * How a `trainStep` runs its steps:
  * - `fused`: one compiled program does forward, backward, update and `applyUpdates`
  *   (optimizers without host-side refresh);
- * - `split`: a compiled forward/backward, the optimizer's host-side refresh, then a
- *   compiled update (optimizers whose refresh keeps the state's structure: svd,
- *   coordinates, ρ = 0);
+ * - `split`: optimizers whose refresh keeps the state's structure (svd, coordinates,
+ *   ρ = 0): the fused program on every step that no refresh precedes (`refreshDue`
+ *   says so from the state), and on refresh steps a compiled forward/backward, the
+ *   host-side refresh, then a compiled update;
  * - `pieces`: a compiled forward/backward, the refresh, then the update with each
  *   FRUGAL leaf compiled once per shape and role (block projectors, whose refresh
  *   moves the stateful state from leaf to leaf) and a compiled `applyUpdates`.
@@ -134,7 +135,8 @@ export const trainStep = <P extends object, S, B extends Tensor[] = Tensor[]>(
   let refreshes = 0
 
   const run = (params: P, state: S, xs: B): { loss: Tensor; params: P; state: S; seen: S } => {
-    if (mode === 'fused') return { ...fused(params, state, xs), seen: state }
+    // the fused program serves every step that no refresh precedes, unless refreshes move state between leaves
+    if (mode === 'fused' || (mode === 'split' && optimizer.refreshDue?.(state) === false)) return { ...fused(params, state, xs), seen: state }
     const [l, g] = grads(params, xs)
     const fresh = optimizer.refresh!(g, state, params as Params)
     let s = state
@@ -144,6 +146,7 @@ export const trainStep = <P extends object, S, B extends Tensor[] = Tensor[]>(
         // the stateful state moved between leaves: a jitted update would be a new program per choice
         mode = 'pieces'
         update.clear()
+        fused.clear()
       }
       s = fresh
     }

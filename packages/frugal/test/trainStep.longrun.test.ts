@@ -25,11 +25,11 @@ const child = (name: string, steps: number, at: readonly number[]) => {
 
 /**
  * The programs each may compile, whatever the number of refreshes: forward and
- * backward (1), the update of the first subspace (1, dropped when blocks move),
- * applyUpdates (1), the rates (1), the regular leaves (1), and one per leaf
- * shape and role (2 shapes × active/inactive = 4).
+ * backward (1), the fused step and the update of the first subspace (2, dropped
+ * when blocks move), applyUpdates (1), the rates (1), the regular leaves (1), and
+ * one per leaf shape and role (2 shapes × active/inactive = 4).
  */
-const BOUND = 9
+const BOUND = 10
 
 const cases: [string, string][] = [
   ['frugal-random', 'pieces'],

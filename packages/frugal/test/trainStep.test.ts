@@ -39,6 +39,9 @@ const cases: Record<string, () => GradientTransformation<any>> = {
   'injectHyperparams(frugal)': () =>
     injectHyperparams((h: { learningRate: number }) => frugal({ learningRate: h.learningRate, updateGap: T }))({ learningRate: 1e-2 }),
   'multiSteps(frugal, 2)': () => multiSteps(blocksFrugal(), 2),
+  // split mode (the fused program between refreshes): whether a refresh is due read through the combinators
+  'chain(clipByGlobalNorm, frugal randk)': () => chain(clipByGlobalNorm(0.5), frugal({ learningRate: 1e-2, updateGap: T, projector: 'randk', eps: 1e-4 })),
+  'multiSteps(frugal randk, 2)': () => multiSteps(frugal({ learningRate: 1e-2, updateGap: T, projector: 'randk', eps: 1e-4 }), 2),
   'applyIfFinite(frugal)': () => applyIfFinite(blocksFrugal()),
 }
 
@@ -84,6 +87,7 @@ describe('trainStep', () => {
       else {
         // a refresh is reached through the combinator: on steps 1, 4, 7, 10 (every 2nd call inside multiSteps)
         expect(step.refreshes).toBe(name.startsWith('multiSteps') ? 2 : name === 'galore (svd)' ? 1 : STEPS / T)
+        if (step.mode === 'split') expect(step.traceCount).toBe(3) // the fused step, and forward/backward + update for refresh steps
         expect(step.mode).toBe(name.includes('randk') || name.startsWith('galore') ? 'split' : 'pieces')
       }
     })

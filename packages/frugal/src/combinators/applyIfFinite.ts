@@ -74,8 +74,11 @@ export const applyIfFinite = <S>(
     },
   }
   if (!inner.refresh) return out
+  const innerDue = inner.refreshDue
   return {
     ...out,
+    // due when the inner one is (a non-finite step then skips the refresh)
+    ...(innerDue ? { refreshDue: (state: ApplyIfFiniteState<S>) => innerDue.call(inner, state.inner) } : {}),
     // a skipped step must not refresh either (no subspace from a NaN gradient)
     refresh: (updates, state, params) => {
       const skipped = !allFinite(updates).item() && state.notFiniteCount.item() + 1 <= maxConsecutiveErrors

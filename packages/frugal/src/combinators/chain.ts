@@ -35,8 +35,13 @@ export const chain = <Ts extends readonly GradientTransformation<any>[]>(...ts: 
   }
   const lastRefresh = ts.reduce((last, t, i) => (t.refresh ? i : last), -1)
   if (lastRefresh < 0) return out
+  const dues = ts.map((t) => (t.refresh ? t.refreshDue : undefined))
+  const refreshDue = ts.every((t, i) => !t.refresh || dues[i])
+    ? (state: ChainState<Ts>) => ts.some((t, i) => t.refresh !== undefined && dues[i]!.call(t, (state as readonly unknown[])[i]))
+    : undefined
   return {
     ...out,
+    ...(refreshDue ? { refreshDue } : {}),
     refresh: (updates: Params, state, params) => {
       checkChainState(state, ts.length, 'chain', 'refresh')
       const states = [...(state as readonly unknown[])]

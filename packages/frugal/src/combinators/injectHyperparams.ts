@@ -139,8 +139,11 @@ export const injectHyperparams =
         },
       }
       if (!first.refresh) return out
+      // whether a refresh is due is read from the inner state's counters, whatever the hyperparameters
+      const innerDue = first.refreshDue
       return {
         ...out,
+        ...(innerDue ? { refreshDue: (state: InjectHyperparamsState<S>) => innerDue.call(first, state.inner) } : {}),
         refresh: (updates: Params, state, params) => {
           checkInjectState(state, 'injectHyperparams.refresh')
           const fresh = build({ ...state.hyperparams, ...scheduleValues(state.count) }).refresh?.(updates, state.inner, params) ?? null

@@ -36,8 +36,10 @@ export const masked = <S>(inner: GradientTransformation<S>, mask: LeafSpec<boole
     },
   }
   if (!inner.refresh) return out
+  const innerDue = inner.refreshDue
   return {
     ...out,
+    ...(innerDue ? { refreshDue: (state: MaskedState<S>) => innerDue.call(inner, state.inner) } : {}),
     refresh: (updates, state, params) => {
       const { u, p } = split(updates, params)
       const fresh = inner.refresh!(u, state.inner, p)

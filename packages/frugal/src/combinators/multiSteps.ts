@@ -63,8 +63,10 @@ export const multiSteps = <S>(inner: GradientTransformation<S>, everyK: number):
     },
   }
   if (!inner.refresh) return out
+  const innerDue = inner.refreshDue
   return {
     ...out,
+    ...(innerDue ? { refreshDue: (state: MultiStepsState<S>) => state.miniStep.item() === everyK - 1 && innerDue.call(inner, state.inner) } : {}),
     // the inner transformation steps (and may refresh) only on every everyK-th call
     refresh: (updates, state, params) => {
       if (state.miniStep.item() !== everyK - 1) return null

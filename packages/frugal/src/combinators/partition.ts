@@ -65,8 +65,11 @@ export const partition = <T extends Readonly<Record<string, GradientTransformati
     },
   }
   if (!names.some((n) => transforms[n].refresh)) return out
+  const refreshing = names.filter((n) => transforms[n].refresh)
+  const due = refreshing.every((n) => transforms[n].refreshDue)
   return {
     ...out,
+    ...(due ? { refreshDue: (state: PartitionState<T>) => refreshing.some((n) => transforms[n].refreshDue!(state[n])) } : {}),
     refresh: (updates, state, params) => {
       const ls = labelsOf(updates)
       let changed = false

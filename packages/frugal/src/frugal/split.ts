@@ -74,6 +74,7 @@ export interface FrugalSplitOptions<S, PS> {
  */
 export interface FrugalTransformation<S, PS> extends GradientTransformation<FrugalState<S, PS>> {
   refresh(updates: Params, state: FrugalState<S, PS>, params?: Params): FrugalState<S, PS> | null
+  refreshDue(state: FrugalState<S, PS>): boolean
 }
 
 /** The scalar rates of one step: −η, −η·projectedScale, the state-free part's, and −η·λ (null without weight decay). */
@@ -245,6 +246,7 @@ export const frugalSplit = <S, PS>(
   return guarded(at, {
     init: (params) => initState(config, params),
     refresh: (grads, state) => (checkFrugalState(state, at, 'refresh'), refresh(grads, state)),
+    refreshDue: (state) => (checkFrugalState(state, at, 'refreshDue'), isConcrete(state) && state.count.item() >= state.nextRefresh.item()),
     update: (grads, state, params) => (checkFrugalState(state, at, 'update'), step(grads, isConcrete(state) ? (refresh(grads, state) ?? state) : state, params)),
   })
 }

@@ -8,16 +8,19 @@ import type { GpujsBackend, KernelMode } from '../src'
 import { describe, it } from 'vitest'
 import { gpujsBackend } from '../src'
 
+/** CI=true (any value but '', '0' or 'false'): what is missing fails instead of skipping. */
+const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI)
+
 /**
  * Why `mode` cannot run in this process, or null when it can. With
- * FRUGAL_REQUIRE_GL=1 (CI under xvfb-run) a missing headless-gl fails instead.
+ * FRUGAL_REQUIRE_GL=1 or CI=true (CI under xvfb-run) a missing headless-gl fails instead.
  */
 export const unavailable = (mode: KernelMode): string | null => {
   try {
     gpujsBackend({ mode }).gpu.destroy()
     return null
   } catch (e) {
-    if (mode === 'headlessgl' && process.env.FRUGAL_REQUIRE_GL === '1') throw e
+    if (mode === 'headlessgl' && (process.env.FRUGAL_REQUIRE_GL === '1' || ci)) throw new Error(`headless-gl is required (FRUGAL_REQUIRE_GL=1 or CI=true) but failed: ${(e as Error).message}`, { cause: e })
     return (e as Error).message
   }
 }

@@ -42,14 +42,14 @@ const flush = <T>(a: T): T => {
 }
 
 /**
- * The reference for WebGL runs: the `cpu` backend with float32 subnormals
+ * The reference for WebGL runs: the `cpu-js` backend (the JS kernels) with float32 subnormals
  * flushed to zero in every input and result, as GPU shaders (and WebGL float
  * textures) do. fast-check generates subnormals (1.4e-45); on a GPU
  * `sign(1.4e-45)` is 0, on the cpu it is 1.
  * @returns the registered name, `cpu-ftz`
  */
 export const flushToZeroReference = (): string => {
-  const cpu = getBackend('cpu')
+  const cpu = getBackend('cpu-js')
   const kernels = Object.fromEntries(
     Object.entries(cpu.kernels).map(([p, k]) => [
       p,

@@ -24,10 +24,27 @@ export interface WriteOptimizerStateOptions {
 
 let counter = 0
 
+/** fsyncs directory `dir`, so that a rename in it survives a crash (where directories cannot be opened, as on Windows, there is nothing to do). */
+const syncDirectory = (dir: string): void => {
+  let fd: number
+  try {
+    fd = openSync(dir, 'r')
+  } catch {
+    return
+  }
+  try {
+    fsyncSync(fd)
+  } catch (e) {
+    if (!['EINVAL', 'EPERM', 'EISDIR', 'ENOTSUP'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /**
  * Writes an optimizer checkpoint atomically: to a temporary file next to
- * `file`, flushed to disk, then renamed over `file`, so a crash leaves the old
- * checkpoint or the new one, never a torn file.
+ * `file`, flushed to disk, then renamed over `file` and the directory flushed,
+ * so a crash leaves the old checkpoint or the new one, never a torn file.
  * @param file the checkpoint's path
  * @param state the optimizer state
  * @param params the parameters it belongs to (their signature is stored)
@@ -52,6 +69,7 @@ export const writeOptimizerState = (file: string, state: unknown, params: Params
     closeSync(fd)
     fd = null
     renameSync(tmp, file)
+    syncDirectory(dirname(file))
   } catch (e) {
     if (fd !== null) closeSync(fd)
     try {

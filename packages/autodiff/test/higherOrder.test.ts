@@ -100,7 +100,7 @@ describe('vjp, valueAndGrad, argnums, aux', () => {
  */
 const hvpTol = 1e-4
 const worstHvp = new Map<string, number>()
-afterAll(() => console.info(`[higherOrder] largest ‖Hv − fd‖∞ / ‖fd‖∞ (tolerance ${hvpTol}): ${[...worstHvp].map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`))
+afterAll(() => console.info(`[higherOrder] largest ‖Hv − fd‖∞ / ‖fd‖∞ (tolerance ${hvpTol}): ${[...worstHvp].filter(([k]) => !k.startsWith('meta')).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`))
 
 const expectHvp = (name: string, f: (x: Tensor) => Tensor, x: Tensor, v: Tensor): void =>
   scope(() => {
@@ -163,11 +163,11 @@ describe('Hessian-vector products of an MLP and of causal attention against floa
     t.tanh = (...args: Parameters<typeof rule>) => mul(rule(...args), 1.001)
     try {
       const x = randomTensor([5], 3)
-      expect(() => expectHvp('tanh·x', (y: Tensor) => sum(mul(tanh(y), y)), x, randomTensor([5], 4))).toThrow(/tanh·x: H·v by jvp of grad/)
+      expect(() => expectHvp('meta tanh·x', (y: Tensor) => sum(mul(tanh(y), y)), x, randomTensor([5], 4))).toThrow(/meta tanh·x: H·v by jvp of grad/)
     } finally {
       t.tanh = rule
     }
-    expect(() => expectHvp('tanh·x', (y: Tensor) => sum(mul(tanh(y), y)), randomTensor([5], 3), randomTensor([5], 4))).not.toThrow()
+    expect(() => expectHvp('meta tanh·x', (y: Tensor) => sum(mul(tanh(y), y)), randomTensor([5], 3), randomTensor([5], 4))).not.toThrow()
   })
 
   const attShapes = [[4, 4], [4, 4], [4, 4], [4, 4]] as const

@@ -19,7 +19,7 @@ import { writeOptimizerState } from '../../src/checkpointNode'
 const { openSync, renameSync } = fs
 fs.openSync = ((path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
   if (flags === 'w') process.stdout.write('open\n')
-  return openSync(path, flags, mode)
+  return openSync(path, flags as fs.OpenMode, mode)
 }) as typeof fs.openSync
 fs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
   renameSync(from, to)

@@ -18,12 +18,12 @@ import { writeOptimizerState } from '../../src/checkpointNode'
 // and when a rename lands, so that the parent can kill inside the I/O rather than the encoding
 const { openSync, renameSync } = fs
 fs.openSync = ((path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
-  if (flags === 'w') process.stdout.write('open\n')
+  if (flags === 'w') process.stdout.write(`open ${performance.now()}\n`)
   return openSync(path, flags as fs.OpenMode, mode)
 }) as typeof fs.openSync
 fs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
   renameSync(from, to)
-  process.stdout.write('renamed\n')
+  process.stdout.write(`renamed ${performance.now()}\n`)
 }
 syncBuiltinESMExports()
 
@@ -38,8 +38,9 @@ for (let v = Number(from); ; v++) {
   process.stdout.write(`writing ${v}\n`)
   if (mode === 'plain') {
     const bytes = encodeOptimizerStateBinary(s, params)
-    process.stdout.write('open\n')
+    process.stdout.write(`open ${performance.now()}\n`)
     writeFileSync(file, bytes)
+    process.stdout.write(`renamed ${performance.now()}\n`)
   }
   else writeOptimizerState(file, s, params)
   process.stdout.write(`done ${v} ${(performance.now() - t0).toFixed(1)}\n`)

@@ -136,6 +136,8 @@ try {
   const target = (line: string, ok: boolean | undefined) => targets.push(`${verdict(ok)}  ${line} (browser)`)
   const x = (r: number | undefined) => (r === undefined ? '-' : `${fmt(r)}×`)
 
+  /** jax-js's Web Worker rows: as many workers as jax-js starts (the other rows name their thread count) */
+  const workerRows = (name: string) => (name.includes('Web Workers') ? 'workers' : undefined)
   /** Runs a table in the page; prints each contender's notes; returns its rows for printTable. */
   const table = async (name: TableName, rounds: number): Promise<{ rows: Row[]; t: TableJson }> => {
     const t = await page.evaluate(([n, r]) => window.bench.run(n, r), [name, rounds] as const)
@@ -156,7 +158,7 @@ try {
     const { floor, ours1, oursN, jaxSync, jaxAsync, tf } = t.roles
     const opts = { baseline: floor!, ratio: 'time' } as const
     const perSecond = { header: 'params/s', value: (m: Timing) => `${fmt(t.size / (m.median / 1000) / 1e6)} M` }
-    printTable(`One Adam step, ${t.size / 1e6} M params, Chromium (ms; check: every ${t.stride}th element of the first leaf after 3 steps)`, rows, { ...opts, columns: [perSecond] })
+    printTable(`One Adam step, ${t.size / 1e6} M params, Chromium (ms; check: every ${t.stride}th element of the first leaf after 3 steps)`, rows, { ...opts, columns: [perSecond], threads: workerRows })
     const f1 = ratioOf(rows, ours1!, opts)
     target(`Adam 10 M: ours wasm (1 thread) ≤ 1.5× the SIMD floor: ${x(f1)} (${t.threads} threads: ${x(ratioOf(rows, oursN!, opts))})`, f1 === undefined ? undefined : f1 <= 1.5)
     const j1 = ratioOf(rows, jaxSync!, { baseline: ours1!, ratio: 'time' })
@@ -173,7 +175,7 @@ try {
     const { ours1, oursN, tf } = t.roles
     const opts = { baseline: tf!, ratio: 'speed' } as const
     const gflops = { header: 'GFLOP/s', value: (m: Timing) => fmt((2 * t.size ** 3) / (m.median * 1e6)) }
-    printTable(`matmul ${t.size}×${t.size}, Chromium (ms, result read back; check: every ${t.stride}th element)`, rows, { ...opts, columns: [gflops] })
+    printTable(`matmul ${t.size}×${t.size}, Chromium (ms, result read back; check: every ${t.stride}th element)`, rows, { ...opts, columns: [gflops], threads: workerRows })
     const v1 = ratioOf(rows, ours1!, opts)
     const vN = ratioOf(rows, oursN!, opts)
     const r1 = rows.find((r) => r.name === ours1)?.result
@@ -188,7 +190,7 @@ try {
     const { rows, t } = await table('mlp', 160)
     const { ours1, oursN, jaxSync, jaxAsync } = t.roles
     const opts = { baseline: jaxSync!, ratio: 'speed' } as const
-    printTable(`MLP 784-256-10 b${t.size} forward+backward, Chromium (ms; check: every ${t.stride}th of loss and gradients)`, rows, opts)
+    printTable(`MLP 784-256-10 b${t.size} forward+backward, Chromium (ms; check: every ${t.stride}th of loss and gradients)`, rows, { ...opts, threads: workerRows })
     const v1 = ratioOf(rows, ours1!, opts)
     const t1 = v1 === undefined ? undefined : 1 / v1
     target(`MLP step: ours wasm (1 thread) ≤ 0.8× the time of jax-js jit(valueAndGrad) on the page thread: ${x(t1)}`, t1 === undefined ? undefined : t1 <= 0.8)

@@ -1,110 +1,90 @@
 /**
- * One forward+backward step of an MLP 784-256-10 (relu hidden layer, softmax
- * cross-entropy with int labels, mean over a batch of 64): the loss and the
- * gradients of all four parameters, read back to the host every step.
- * frugal-ts eager (`valueAndGrad`) and jitted (`jit(valueAndGrad(loss))`) on
- * its `cpu` backend; tfjs (`tf.valueAndGrads`, the `tf.grads` machinery that
- * also returns the loss) on tfjs-backend-cpu and tfjs-backend-wasm; jax-js
- * `jit(valueAndGrad(loss))` on its wasm device.
+ * One MLP training step's forward and backward pass (784-256-10, batch 64,
+ * loss and the four gradients read back), every contender on one thread and
+ * timed interleaved (round by round, rotating order): frugal-ts
+ * `jit(valueAndGrad)` on its default `cpu` backend limited to 1 thread
+ * (`cpu-1t`) and on the JS path (`cpu-js`), `tf.valueAndGrads` on tfjs-cpu
+ * and tfjs-wasm, and jax-js `jit(valueAndGrad)` on its wasm device. The check
+ * column compares every row's loss and gradients with tfjs-cpu's (plain JS
+ * float32 kernels, another implementation): beyond 1e-4 a row FAILs and the
+ * script exits 1. A contender that leaks tensors across steps FAILs too.
  *
  * Run: pnpm --filter @frugal-ts/bench run mlp
  */
-import type { Tensor } from '@frugal-ts/core'
+import { cpus, loadavg } from 'node:os'
+import type { Contender, Maker } from './src/contenders'
 import { loadJax, loadOurs, useTfBackend } from './src/contenders'
-import type { Measured, Row, TimeOptions } from './src/table'
-import { attempt, fmt, printTable, ratioOf, time } from './src/table'
-import { BATCH, HIDDEN, IN, OUT, flat, jaxMlp, mlpData } from './src/mlp'
+import { fmt, interleaved, printTable, ratioOf } from './src/table'
+import { BATCH, HIDDEN, IN, OUT, flat, jaxMlpContender, mlpData as data, oursMlp } from './src/mlp'
 
-const plan: TimeOptions = { warmup: 5, runs: 30, budgetMs: 5000 }
+const ROUNDS = 30
 
-const data = mlpData
-
-
-const ours = (jitted: boolean) => async (): Promise<Measured> => {
-  const { core, ad } = await loadOurs()
-  const { add, fromArray, matmul, scope, dispose } = core
-  type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
-  const params: Params = {
-    w1: fromArray(data.w1, [IN, HIDDEN]),
-    b1: fromArray(data.b1, [HIDDEN]),
-    w2: fromArray(data.w2, [HIDDEN, OUT]),
-    b2: fromArray(data.b2, [OUT]),
-  }
-  const x = fromArray(data.x, [BATCH, IN])
-  const y = fromArray(data.labels, [BATCH], 'int32')
-  const loss = (p: Params, x: Tensor, y: Tensor): Tensor =>
-    ad.nn.crossEntropy(add(matmul(ad.nn.relu(add(matmul(x, p.w1), p.b1)), p.w2), p.b2), y)
-  const vg = ad.valueAndGrad(loss)
-  const step = jitted ? ad.jit(vg) : vg
-  try {
-    const run = () =>
-      scope(() => {
-        const [l, g] = step(params, x, y) as [Tensor, Params]
-        return flat([l.dataSync(), g.w1.dataSync(), g.b1.dataSync(), g.w2.dataSync(), g.b2.dataSync()])
-      })
-    return { output: run(), timing: time(run, plan) }
-  } finally {
-    dispose([params, x, y])
+/** `oursMlp` with a leak check: after the first call (which traces, compiles and keeps its constants), live tensors must not move across a step. */
+const ours = async (backend: string): Promise<Contender> => {
+  const lib = await loadOurs()
+  const c = oursMlp(lib, backend)
+  const b = lib.core.getBackend(backend)
+  let leaked = 0
+  let calls = 0
+  return {
+    ...c,
+    step: () => {
+      const live = b.memory().tensors
+      c.step()
+      if (calls++ > 0) leaked += b.memory().tensors - live
+    },
+    dispose: () => {
+      c.dispose()
+      if (leaked !== 0) throw new Error(`${backend}: ${leaked} tensors leaked across steps`)
+    },
   }
 }
 
-const tfjs = (backend: 'cpu' | 'wasm') => async (): Promise<Measured> => {
+const tfjs = async (backend: 'cpu' | 'wasm'): Promise<Contender> => {
   const tf = await useTfBackend(backend)
-  const params = [
-    tf.tensor2d(data.w1, [IN, HIDDEN]),
-    tf.tensor1d(data.b1),
-    tf.tensor2d(data.w2, [HIDDEN, OUT]),
-    tf.tensor1d(data.b2),
-  ]
+  const params = [tf.tensor2d(data.w1, [IN, HIDDEN]), tf.tensor1d(data.b1), tf.tensor2d(data.w2, [HIDDEN, OUT]), tf.tensor1d(data.b2)]
   const x = tf.tensor2d(data.x, [BATCH, IN])
   const y = tf.tensor1d(data.labels, 'int32')
   const loss = (w1: any, b1: any, w2: any, b2: any) =>
     tf.losses.softmaxCrossEntropy(tf.oneHot(y, OUT), tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2)) as any
   const vg = tf.valueAndGrads(loss)
-  try {
-    const run = () =>
-      tf.tidy(() => {
+  let out: Float32Array | undefined
+  let leaked = 0
+  return {
+    // tfjs has one global backend: select this one before each step, untimed
+    prepare: () => void (tf.getBackend() !== backend && tf.setBackend(backend)),
+    step: () => {
+      const live = tf.memory().numTensors
+      out = tf.tidy(() => {
         const { value, grads } = vg(params)
         return flat([value.dataSync(), ...grads.map((g) => g.dataSync())])
       })
-    const out = { output: run(), timing: time(run, plan) }
-    const live = tf.memory().numTensors
-    const again = run()
-    if (tf.memory().numTensors !== live || again.length === 0) throw new Error(`tfjs-${backend}: tensors leak across steps`)
-    return out
-  } finally {
-    tf.dispose([...params, x, y])
-  }
-}
-
-const jaxJit = async (): Promise<Measured> => {
-  const m = jaxMlp(await loadJax())
-  try {
-    return { output: m.run(), timing: time(m.run, plan) }
-  } finally {
-    m.dispose()
+      leaked += tf.memory().numTensors - live
+    },
+    output: () => out!.slice(),
+    dispose: () => {
+      tf.dispose([...params, x, y])
+      if (leaked !== 0) throw new Error(`tfjs-${backend}: ${leaked} tensors leaked across steps`)
+    },
   }
 }
 
 const started = performance.now()
 console.log(
-  `MLP ${IN}-${HIDDEN}-${OUT}, batch ${BATCH}, forward+backward (loss + 4 gradients, read back); Node ${process.version}, ${process.platform}/${process.arch}`,
+  `MLP ${IN}-${HIDDEN}-${OUT}, batch ${BATCH}, forward+backward (loss + 4 gradients, read back); Node ${process.version}, ` +
+    `${process.platform}/${process.arch}, ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}; interleaved, ${ROUNDS} rounds`,
 )
-const rows: Row[] = []
-rows.push(await attempt('frugal cpu eager', ours(false)))
-rows.push(await attempt('frugal cpu jit', ours(true)))
-rows.push(await attempt('tfjs-cpu', tfjs('cpu')))
-rows.push(await attempt('tfjs-wasm', tfjs('wasm')))
-rows.push(await attempt('jax-js wasm jit', jaxJit))
-printTable('MLP step (ms per step)', rows, { baseline: 'tfjs-cpu', ratio: 'time' })
-const r = ratioOf(rows, 'frugal cpu jit', { baseline: 'tfjs-cpu', ratio: 'time' })
-const best = (name: string): number | undefined => {
-  const t = rows.find((x) => x.name === name)?.result
-  return t && 'min' in t ? t.min : undefined
-}
-const [oursBest, tfBest] = [best('frugal cpu jit'), best('tfjs-cpu')]
-const bestRatio = oursBest !== undefined && tfBest !== undefined ? `; best runs ${fmt(oursBest / tfBest)}×` : ''
-console.log(
-  `\ntarget: frugal jitted step ≤ 0.5× tfjs-cpu's time: ${r === undefined ? 'not measured (a contender did not run)' : `${fmt(r)}× (medians), ${r <= 0.5 ? 'MET' : 'NOT MET'}${bestRatio}`}`,
-)
+const TF = 'tfjs-cpu, 1 thread'
+const OURS = 'frugal jit(valueAndGrad) cpu-1t, 1 thread'
+const makers: Maker[] = [
+  [OURS, () => ours('cpu-1t')],
+  ['frugal jit(valueAndGrad) cpu-js, 1 thread', () => ours('cpu-js')],
+  [TF, () => tfjs('cpu')],
+  ['tfjs-wasm, 1 thread', () => tfjs('wasm')],
+  ['jax-js wasm jit, 1 thread', async () => jaxMlpContender(await loadJax(), 'sync')],
+]
+const rows = await interleaved(makers, ROUNDS, 5)
+printTable('MLP step, single thread (ms per step)', rows, { baseline: TF, ratio: 'time', check: { reference: TF, tolerance: 1e-4 } })
+const r = ratioOf(rows, OURS, { baseline: TF, ratio: 'time' })
+console.log(`\ntarget: frugal jitted step, 1 thread, ≤ 0.5× tfjs-cpu's time (median): ${r === undefined ? 'NOT MEASURED (a contender did not run)' : `${fmt(r)}×, ${r <= 0.5 ? 'PASS' : 'FAIL'}`}`)
 console.log(`total ${fmt((performance.now() - started) / 1000)} s`)

@@ -138,6 +138,25 @@ const plainLoop = (): Contender => {
   }
 }
 
+/** signSGD by hand: p ← p − lr·sign(g), the reference of the signSGD row's check. */
+const plainSignSgd = (): Contender => {
+  const p = hostParams.map((a) => a.slice())
+  let t = 0
+  return {
+    step: () => {
+      const g = hostGrads[t++ & 1]
+      for (let j = 0; j < LEAVES; j++) {
+        const pj = p[j]
+        const gj = g[j]
+        for (let i = 0; i < SIZE; i++) pj[i] -= LR * Math.sign(gj[i])
+      }
+    },
+    output: () => p[0].slice(),
+    stateBytes: () => 0,
+    dispose: () => {},
+  }
+}
+
 // ---------------------------------------------------------------- ours
 
 type Fr = typeof import('@frugal-ts/frugal')
@@ -221,8 +240,11 @@ const ours = (name: string, spec: OursSpec) => async (): Promise<Contender> => {
     output: () => Float32Array.from(params.layers[0].mlp.w1.dataSync()),
     stateBytes: () => {
       const now = backend.memory()
-      if (live && (now.tensors !== live.tensors || now.bytes !== live.bytes))
-        console.warn(`  ${name}: live tensors moved during timing: ${live.tensors} (${live.bytes} B) -> ${now.tensors} (${now.bytes} B)`)
+      // a leak fails our row as it fails a tfjs row (the row becomes a FAIL with the reason)
+      if (live && (now.tensors !== live.tensors || now.bytes !== live.bytes)) {
+        process.exitCode = 1
+        throw new Error(`FAIL: ${name}: tensors leak across steps: ${live.tensors} (${live.bytes} B) -> ${now.tensors} (${now.bytes} B)`)
+      }
       oneOffs.push({
         name,
         firstCallMs,
@@ -304,7 +326,10 @@ await run(ADAM, ours(ADAM, { make: (fr) => fr.adam(LR, { b1: B1, b2: B2, eps: EP
 await run(BLOCKS, ours(BLOCKS, { make: frugalOf('blocks') }), fast)
 await run('FRUGAL ρ=0.25 randk (jit)', ours('FRUGAL ρ=0.25 randk (jit)', { make: frugalOf('randk') }), fast)
 await run('FRUGAL ρ=0.25 svd (jit)', ours('FRUGAL ρ=0.25 svd (jit)', { make: frugalOf('svd'), svdStandIn: !FULL_SVD }), slow)
-await run('frugal-ts signSgd (cpu, jit)', ours('frugal-ts signSgd (cpu, jit)', { make: (fr) => fr.signSgd(LR) }), fast)
+const SIGN = 'frugal-ts signSgd (cpu, jit)'
+const PLAIN_SIGN = 'plain Float32Array signSGD loop'
+await run(PLAIN_SIGN, plainSignSgd, fast, true)
+await run(SIGN, ours(SIGN, { make: (fr) => fr.signSgd(LR) }), fast, true)
 await run(TF_CPU, tfAdam('cpu'), tfCpu, true)
 await run('tf.train.adam tfjs-wasm', tfAdam('wasm'), fast, true)
 
@@ -316,10 +341,27 @@ const stateCol = {
     return b === undefined ? '-' : `${b} (${fmt(b / 1e6)} MB)`
   },
 }
-printTable(`One optimizer step, ${TOTAL / 1e6} M parameters (ms per step; check: first leaf after ${CHECK_STEPS} steps)`, rows, {
+// every contender runs on one thread: ours on `cpu-1t` (loadOurs), tfjs-cpu and tfjs-wasm have no threads in Node
+printTable(`One optimizer step, ${TOTAL / 1e6} M parameters, single thread (ms per step; check: first leaf after ${CHECK_STEPS} steps)`, rows, {
   baseline: PLAIN,
   ratio: 'speed',
   columns: [perSecond, stateCol],
+  threads: '1',
+})
+// the checks that FAIL a row (and the script): each family against its hand-written loop
+const ADAM_TOL = 1e-5
+const pick = (names: readonly string[]) => rows.filter((r) => names.includes(r.name))
+printTable(`check: Adam rows against the plain loop (FAIL beyond ${ADAM_TOL})`, pick([PLAIN, ADAM, TF_CPU, 'tf.train.adam tfjs-wasm']), {
+  baseline: PLAIN,
+  ratio: 'speed',
+  threads: '1',
+  check: { reference: PLAIN, tolerance: ADAM_TOL },
+})
+printTable(`check: signSGD against the plain loop (FAIL beyond 1e-6)`, pick([PLAIN_SIGN, SIGN]), {
+  baseline: PLAIN_SIGN,
+  ratio: 'speed',
+  threads: '1',
+  check: { reference: PLAIN_SIGN, tolerance: 1e-6 },
 })
 
 console.log('\nOne-off costs (not in the step times above)')

@@ -1,7 +1,7 @@
 /**
  * The conformance suite of `@frugal-ts/core/testing` on the gpu.js backend in
  * mode 'webgl2' (gpu.js's WebGL2Kernel; SwiftShader where there is no GPU) in
- * headless Chromium, against the reference `cpu` backend (subnormals flushed,
+ * headless Chromium, against the reference `cpu-js` backend (subnormals flushed,
  * as the GPU does), with `grad`, `jit` and `jit(grad)` (gpu.js's fused
  * elementwise kernels); every kernel must have been built on WebGL2Kernel,
  * never on gpu.js's silent CPU fallback. Then chained jitted training steps

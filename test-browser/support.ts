@@ -1,7 +1,7 @@
 /**
  * Shared helpers of the browser suites: the run counts provided by the config;
  * GPU backends registered without subnormal inputs, and the reference they are
- * compared with (the `cpu` backend with float32 subnormals flushed to zero);
+ * compared with (the `cpu-js` backend (the JS kernels) with float32 subnormals flushed to zero);
  * sin/cos checked with the trig precision WebGL/WebGPU promise; chained jitted
  * training steps against the reference; and the no-leak check (a jitted MLP
  * training step repeated `noLeakSteps` times must leave every memory counter
@@ -70,7 +70,7 @@ export const registerGpuBackend = <H>(backend: Backend<H>): string => {
  * @returns the name to pass as `reference`
  */
 export const flushToZeroReference = (): string => {
-  const cpu = getBackend('cpu')
+  const cpu = getBackend('cpu-js')
   const kernels = Object.fromEntries(
     Object.entries(cpu.kernels).map(([p, k]) => [p, (h: unknown, a: unknown, params: unknown, out: unknown) => flush((k as (...xs: unknown[]) => unknown)(h, a, params, out))]),
   ) as unknown as Backend['kernels']
@@ -186,15 +186,15 @@ const expectClose = (actual: readonly number[], expected: readonly number[], tol
  * Registers a test: 20 chained jitted SGD steps on backend `name` (each
  * step's params are the previous compiled call's outputs, so the programs run
  * on tensors the backend itself produced, not on fresh uploads) give the
- * reference `cpu` backend's loss at every step and its final params.
+ * reference `cpu-js` backend's loss at every step and its final params.
  */
 export const chainedSteps = (name: string): void => {
-  it('20 chained jitted SGD steps follow the reference cpu backend step by step', () => {
+  it('20 chained jitted SGD steps follow the reference cpu-js backend step by step', () => {
     const run = train(name, 0, 20, () => null)
-    const ref = train('cpu', 0, 20, () => null)
+    const ref = train('cpu-js', 0, 20, () => null)
     const tol = { rtol: 1e-3, atol: 1e-4 }
-    expectClose(run.losses, ref.losses, tol, `${name} vs cpu: loss per step`)
-    for (const k of Object.keys(ref.final) as (keyof Params)[]) expectClose(run.final[k], ref.final[k], tol, `${name} vs cpu: ${k} after 20 steps`)
+    expectClose(run.losses, ref.losses, tol, `${name} vs cpu-js: loss per step`)
+    for (const k of Object.keys(ref.final) as (keyof Params)[]) expectClose(run.final[k], ref.final[k], tol, `${name} vs cpu-js: ${k} after 20 steps`)
   })
 }
 

@@ -1,7 +1,7 @@
 /**
  * The conformance suite of `@frugal-ts/core/testing` on tfjs's WebGL backend
  * (WebGL2; SwiftShader where there is no GPU) in headless Chromium, against
- * the reference `cpu` backend (subnormals flushed, as the GPU does), with
+ * the reference `cpu-js` backend (subnormals flushed, as the GPU does), with
  * `grad`, `jit` and `jit(grad)`; then chained jitted training steps against
  * the reference, and 200 jitted steps that must leave tf.memory() and the
  * live GL textures unchanged. GPU shaders need

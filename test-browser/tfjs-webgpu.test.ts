@@ -9,7 +9,7 @@
  *
  * Without a WebGPU adapter the suite cannot run: then this file checks that
  * `useTfjsBackend('webgpu')` fails at once with the error that says so, and
- * prints why (FRUGAL_REQUIRE_WEBGPU=1 makes a missing adapter a failure).
+ * prints why (FRUGAL_REQUIRE_WEBGPU=1 or CI=true makes a missing adapter a failure).
  */
 import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs-backend-webgpu'
@@ -37,7 +37,7 @@ if ('why' in found) {
   console.warn(`[test-browser] tfjs-webgpu: NOT running the WebGPU conformance suite: ${found.why}`)
   describe('tfjs webgpu in Chromium without a WebGPU adapter', () => {
     it('useTfjsBackend("webgpu") rejects at once with a TfjsBackendError naming the missing adapter', async () => {
-      expect(inject('requireWebgpu'), `FRUGAL_REQUIRE_WEBGPU=1 but ${found.why}`).toBe(false)
+      expect(inject('requireWebgpu'), `FRUGAL_REQUIRE_WEBGPU=1 or CI=true but ${found.why}`).toBe(false)
       const error = await useTfjsBackend('webgpu', { tf: tfns, timeoutMs: 20_000 }).then(
         () => null,
         (e: unknown) => e,

@@ -6,7 +6,8 @@
  *
  * Without /usr/bin/chromium (or FRUGAL_CHROMIUM) the browser is not started:
  * `no-chromium.test.ts` runs in Node instead and reports the suite as skipped,
- * with the reason printed.
+ * with the reason printed; under CI=true it fails instead, and so does a
+ * missing WebGPU adapter (WebGL2 is always required: its suites fail without it).
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -24,12 +25,16 @@ const envInt = (name: string, fallback: number): number => {
 
 // SwiftShader runs every shader on the CPU: fewer fast-check runs than in
 // Node (40 per property, 10 per autodiff check), overridable for deeper runs.
+/** CI=true (any value but '', '0' or 'false'): a missing Chromium or WebGPU adapter fails the run. */
+const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI)
 const provided = {
   numRuns: envInt('FRUGAL_BROWSER_RUNS', 10),
   compositeRuns: envInt('FRUGAL_BROWSER_COMPOSITE_RUNS', 4),
   noLeakSteps: envInt('FRUGAL_BROWSER_NOLEAK_STEPS', 200),
   /** fail instead of asserting the "no adapter" error when WebGPU has no adapter */
-  requireWebgpu: process.env.FRUGAL_REQUIRE_WEBGPU === '1',
+  requireWebgpu: process.env.FRUGAL_REQUIRE_WEBGPU === '1' || ci,
+  /** fail instead of skipping when there is no Chromium */
+  requireChromium: process.env.FRUGAL_REQUIRE_CHROMIUM === '1' || ci,
   chromium,
 }
 
@@ -39,6 +44,7 @@ declare module 'vitest' {
     compositeRuns: number
     noLeakSteps: number
     requireWebgpu: boolean
+    requireChromium: boolean
     chromium: string
   }
 }
@@ -103,7 +109,7 @@ declare module 'vitest/browser' {
 const conditions = ['source', 'module', 'browser', 'development|production']
 
 const missing = !existsSync(chromium)
-if (missing)
+if (missing && !provided.requireChromium)
   console.warn(
     `\n[test-browser] SKIPPING the browser conformance suites: ${chromium} not found. ` +
       'Install Debian\'s Chromium (apt-get install -y chromium) or set FRUGAL_CHROMIUM to a Chromium binary.\n',

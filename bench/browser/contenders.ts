@@ -33,7 +33,7 @@ export interface Libraries extends Ours {
   readonly tf: () => Tf
 }
 
-const JAX_LABEL: Record<JaxRead, string> = { sync: 'dataSync, page thread', async: 'await data(), Web Workers' }
+const JAX_LABEL: Record<JaxRead, string> = { sync: 'dataSync, page thread, 1 thread', async: 'await data(), Web Workers' }
 /** The name of a jax-js row. */
 const jaxName = (what: string, read: JaxRead): string => `jax-js ${what} (${JAX_LABEL[read]})`
 

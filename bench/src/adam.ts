@@ -134,12 +134,18 @@ export const jaxAdam = (jax: Jax, read: JaxRead): Contender => {
   const m: A[] = p.map(() => np.zeros([SIZE]))
   const v: A[] = p.map(() => np.zeros([SIZE]))
   const grads = hostGrads.map((set) => set.map((a) => np.array(a)))
-  // arrays are reference-counted and ops consume their arguments: `.ref` where a value is used twice
-  const update = jax.jit((p: A, m: A, v: A, g: A, s1: A, s2: A) => {
-    const m2 = m.mul(B1).add(g.ref.mul(1 - B1))
-    const v2 = v.mul(B2).add(g.ref.mul(g).mul(1 - B2))
-    const u = m2.ref.mul(s1).div(np.sqrt(v2.ref.mul(s2)).add(EPS)).mul(LR)
-    return [p.sub(u), m2, v2]
+  // one jit over the whole tree, as ours is one program: every leaf's update in one call.
+  // Arrays are reference-counted and ops consume their arguments: `.ref` where a value is used again
+  const update = jax.jit((ps: A[], ms: A[], vs: A[], gs: A[], s1: A, s2: A) => {
+    const out = ps.map((p, j) => {
+      const g = gs[j]
+      const m2 = ms[j].mul(B1).add(g.ref.mul(1 - B1))
+      const v2 = vs[j].mul(B2).add(g.ref.mul(g).mul(1 - B2))
+      const last = j === ps.length - 1
+      const u = m2.ref.mul(last ? s1 : s1.ref).div(np.sqrt(v2.ref.mul(last ? s2 : s2.ref)).add(EPS)).mul(LR)
+      return [p.sub(u), m2, v2] as const
+    })
+    return [out.map((o) => o[0]), out.map((o) => o[1]), out.map((o) => o[2])]
   })
   let t = 0
   const dispatch = () => {
@@ -147,9 +153,8 @@ export const jaxAdam = (jax: Jax, read: JaxRead): Contender => {
     const g = grads[(t - 1) & 1]
     const s1 = np.array([1 / (1 - B1 ** t)])
     const s2 = np.array([1 / (1 - B2 ** t)])
-    for (let j = 0; j < LEAVES; j++) [p[j], m[j], v[j]] = update(p[j], m[j], v[j], g[j].ref, s1.ref, s2.ref) as A[]
-    s1.dispose()
-    s2.dispose()
+    const [p2, m2, v2] = update(p, m, v, g.map((x) => x.ref), s1, s2) as unknown as [A[], A[], A[]]
+    for (let j = 0; j < LEAVES; j++) [p[j], m[j], v[j]] = [p2[j], m2[j], v2[j]]
   }
   return {
     step:

@@ -23,6 +23,8 @@ export type Frugal = typeof import('@frugal-ts/frugal')
 
 /** A contender ready to run: `step` (or the promise it returns) finishes its work before returning. */
 export interface Contender {
+  /** untimed, before each timed step (e.g. make tfjs's global backend this contender's) */
+  prepare?(): void
   step(): void | Promise<void>
   output?(): Float32Array | Promise<Float32Array>
   dispose(): void
@@ -108,12 +110,19 @@ export const loadJax = (): Promise<Jax> =>
 
 let oursPromise: Promise<Ours> | undefined
 
-/** Imports `@frugal-ts/core` and `@frugal-ts/autodiff` (from source) and selects the pure-TS `cpu` backend. */
+/**
+ * Imports `@frugal-ts/core` and `@frugal-ts/autodiff` (from source), registers
+ * `cpu-1t` (the default `cpu` backend, WebAssembly SIMD, on one thread) and
+ * selects it: single-thread tables compare single-thread contenders (tfjs-cpu,
+ * tfjs-wasm and jax-js run on one thread in Node). Multi-thread rows use `cpu`
+ * (the machine's cores) by name.
+ */
 export const loadOurs = (): Promise<Ours> =>
   (oursPromise ??= (async () => {
     const core = await import('@frugal-ts/core')
     const ad = await import('@frugal-ts/autodiff')
-    core.setBackend('cpu')
+    core.registerBackend('cpu-1t', () => core.cpu({ wasm: true, threads: 1 }))
+    core.setBackend('cpu-1t')
     return { core, ad }
   })())
 

@@ -1,8 +1,21 @@
 /**
- * Timing and table printing shared by the bench scripts. Every contender of a
- * table is measured in the same process, so the ratio column compares runs on
- * the same machine under the same load.
+ * Timing and table printing shared by the bench scripts: the one `median`,
+ * the one `interleaved` (every contender of a table timed round by round in
+ * rotating order, so load on a shared machine falls on all of them alike),
+ * and `printTable`, whose rows must each name their thread count and whose
+ * check column FAILs a row (and the script) beyond a stated tolerance.
  */
+import type { Contender, Maker } from './contenders'
+
+/**
+ * The median of `xs` (the mean of the middle two for an even count); the one rule every target reads.
+ * @example median([3, 1, 2]) // 2
+ */
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
 
 /** The result of timing one contender: milliseconds per call. */
 export interface Timing {
@@ -43,10 +56,7 @@ export const time = (fn: () => void, options: TimeOptions = {}): Timing => {
     spent += dt
     if (spent > budgetMs && samples.length >= 3) break
   }
-  samples.sort((a, b) => a - b)
-  const mid = samples.length >> 1
-  const median = samples.length % 2 === 1 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2
-  return { median, min: samples[0], runs: samples.length }
+  return { median: median(samples), min: Math.min(...samples), runs: samples.length }
 }
 
 /** What a contender returns: its timing and, for the check column, its flattened output from one call. */
@@ -79,7 +89,26 @@ export interface TableOptions {
   readonly ratio: 'time' | 'speed'
   /** extra columns after the timing ones */
   readonly columns?: readonly Column[]
+  /**
+   * The check: every row's output against the output of row `reference` (a
+   * hand-written reference, e.g. a float64 loop); a row whose largest
+   * relative difference exceeds `tolerance` is marked FAIL and sets
+   * `process.exitCode = 1`. Without it the diff column is against the baseline and only informs.
+   */
+  readonly check?: { readonly reference: string; readonly tolerance: number }
+  /**
+   * The thread count of rows whose names do not state one: a table-wide
+   * statement (`'1'`: everything here runs on one thread) or a rule per row.
+   */
+  readonly threads?: string | ((name: string) => string | undefined)
 }
+
+/**
+ * The thread count a row's name states (`…, 1 thread`, `…, 2 threads`), or
+ * `GPU` for GPU rows; printTable refuses a timed row whose name states neither.
+ * @example threadsOf('tfjs-wasm, 1 thread') // '1'
+ */
+export const threadsOf = (name: string): string | undefined => /(\d+) threads?\b/.exec(name)?.[1] ?? (/\bGPU\b/.test(name) ? 'GPU' : undefined)
 
 const isTiming = (r: Row['result']): r is Timing => 'median' in r
 
@@ -114,18 +143,34 @@ export const maxRelDiff = (a: Float32Array, b: Float32Array): number => {
  * from the baseline's, so a fast wrong answer shows. A skipped row prints its reason.
  * @example printTable('matmul 512²', rows, { baseline: 'tfjs-cpu', ratio: 'speed', columns: [gflops] })
  */
-export const printTable = (title: string, rows: readonly Row[], options: TableOptions): void => {
+export const printTable = (title: string, rows: readonly Row[], options: TableOptions): string[] => {
   const columns = options.columns ?? []
   const ratioHeader = options.ratio === 'time' ? `time / ${options.baseline}` : `speed / ${options.baseline}`
-  const baseOut = rows.find((r) => r.name === options.baseline)?.output
-  const check = rows.some((r) => r.output !== undefined)
-  const header = ['contender', 'median ms', 'min ms', ...columns.map((c) => c.header), ratioHeader, 'runs', ...(check ? [`max rel diff vs ${options.baseline}`] : [])]
+  const against = options.check?.reference ?? options.baseline
+  const refOut = rows.find((r) => r.name === against)?.output
+  const check = options.check !== undefined || rows.some((r) => r.output !== undefined)
+  const checkHeader = options.check ? `max rel diff vs ${against} (FAIL > ${options.check.tolerance})` : `max rel diff vs ${against}`
+  const header = ['contender', 'threads', 'median ms', 'min ms', ...columns.map((c) => c.header), ratioHeader, 'runs', ...(check ? [checkHeader] : [])]
+  const failed: string[] = []
   const body = rows.map((r): string[] => {
     if (!isTiming(r.result)) return [r.name, `skipped: ${r.result.skipped}`]
+    const rule = options.threads
+    const threads = threadsOf(r.name) ?? (typeof rule === 'function' ? rule(r.name) : rule)
+    if (threads === undefined) throw new Error(`bench row '${r.name}' does not name its thread count (…, N threads) in "${title}"`)
     const ratio = ratioOf(rows, r.name, options)
-    const diff = r.output && baseOut ? maxRelDiff(r.output, baseOut).toExponential(1) : '-'
+    let diff = '-'
+    if (r.output && refOut) {
+      const d = maxRelDiff(r.output, refOut)
+      const bad = options.check !== undefined && !(d <= options.check.tolerance)
+      if (bad) failed.push(r.name)
+      diff = `${d.toExponential(1)}${bad ? ' FAIL' : options.check ? ' ok' : ''}`
+    } else if (options.check && r.name !== against) {
+      failed.push(r.name)
+      diff = r.output ? `FAIL: no output of ${against}` : 'FAIL: no output to check'
+    }
     return [
       r.name,
+      threads,
       fmt(r.result.median),
       fmt(r.result.min),
       ...columns.map((c) => c.value(r.result as Timing)),
@@ -143,6 +188,55 @@ export const printTable = (title: string, rows: readonly Row[], options: TableOp
   console.log(line(header))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const b of body) console.log(line(b))
+  if (failed.length) {
+    console.log(`FAIL  ${title}: ${failed.join(', ')} differ from ${against} beyond ${options.check?.tolerance}`)
+    process.exitCode = 1
+  }
+  return failed
+}
+
+/**
+ * Builds every contender, runs each `warmup` times, reads its output, then
+ * times `rounds` rounds in which each contender runs once (the order rotating
+ * from round to round), and returns one row each (a contender that throws
+ * while built or warmed up becomes a skipped row with the reason).
+ * @example const rows = await interleaved([['tfjs-cpu, 1 thread', () => tfMatmul(tf)]], 15)
+ */
+export const interleaved = async (makers: readonly Maker[], rounds: number, warmup = 3): Promise<Row[]> => {
+  const live: { name: string; c: Contender; samples: number[]; output?: Float32Array }[] = []
+  const rows = new Map<string, Row>()
+  for (const [name, make] of makers) {
+    try {
+      const c = await make()
+      for (let i = 0; i < warmup; i++) c.prepare?.(), await c.step()
+      live.push({ name, c, samples: [], output: await c.output?.() })
+    } catch (e) {
+      rows.set(name, { name, result: { skipped: (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160) } })
+    }
+  }
+  for (let r = 0; r < rounds; r++)
+    for (let j = 0; j < live.length; j++) {
+      const x = live[(j + r) % live.length]
+      x.c.prepare?.()
+      const t0 = performance.now()
+      const pending = x.c.step()
+      if (pending) await pending
+      x.samples.push(performance.now() - t0)
+    }
+  for (const x of live) {
+    const timing: Timing = { median: median(x.samples), min: Math.min(...x.samples), runs: x.samples.length }
+    rows.set(x.name, { name: x.name, result: timing, output: x.output })
+    const note = x.c.note?.()
+    if (note) console.log(`  ${x.name}: ${note}`)
+    try {
+      x.c.dispose()
+    } catch (e) {
+      // a contender whose dispose finds a leak fails its row
+      rows.set(x.name, { name: x.name, result: { skipped: `FAIL: ${(e as Error).message}` } })
+      process.exitCode = 1
+    }
+  }
+  return makers.map(([name]) => rows.get(name)!)
 }
 
 /** Runs `fn` as a contender; an exception becomes a skipped row carrying its message, instead of ending the script. */

@@ -56,7 +56,12 @@ export const resultOf = (name: string, config: TrainConfig, s: RunState, msPerSt
   }
 }
 
-const bytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`)
+/**
+ * Bytes as the tables print them: MiB with two decimals from 1 MiB up, else KiB with one.
+ * @example formatBytes(783024) // '764.7 KiB'
+ */
+export const formatBytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`)
+const bytes = formatBytes
 
 /**
  * The comparison table (Markdown, so it pastes into a README): validation

@@ -7,7 +7,7 @@
  * numbers, a text sample, a screenshot (examples/web/test-output/screenshot.png; the README's copy is examples/web/screenshot.png), then the
  * bad inputs: density 1.5, an empty density, and a browser without WebGL, each
  * an error panel naming what was wrong, with the runs untouched and still
- * training. Skipped, saying why, when there is no Chromium.
+ * training. Skipped, saying why, when there is no Chromium (failed under CI=true).
  */
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -25,7 +25,15 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(root, 'dist')
 const executablePath = process.env.FRUGAL_CHROMIUM ?? '/usr/bin/chromium'
 const missing = !existsSync(executablePath)
-if (missing)
+// under CI (CI=true) a missing Chromium fails the run instead of skipping it
+const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI)
+if (missing && ci)
+  describe('examples/web in headless Chromium (CI=true)', () => {
+    it('needs Chromium', () => {
+      throw new Error(`CI=true but ${executablePath} not found: apt-get install -y chromium (Debian), or set FRUGAL_CHROMIUM`)
+    })
+  })
+else if (missing)
   console.warn(
     `\n[example-web e2e] SKIPPING the browser test of examples/web: ${executablePath} not found. ` +
       'Install Debian\'s Chromium (apt-get install -y chromium) or set FRUGAL_CHROMIUM to a Chromium binary.\n',

@@ -1,19 +1,75 @@
-import type { Tensor } from '@frugal-ts/core'
-import { add, dispose, fromArray, getBackend, matmul, mul, registerBackend, sqrt, sub, withBackend, div } from '@frugal-ts/core'
-import { conformance } from '@frugal-ts/core/testing'
+import fc from 'fast-check'
+import type { CpuBackend, Primitive, Tensor } from '@frugal-ts/core'
+import { add, bind, cpu, dispose, div, fromArray, getBackend, matmul, mul, registerBackend, sqrt, sub, withBackend } from '@frugal-ts/core'
+import type { CaseInput, Variant } from '@frugal-ts/core/testing'
+import { cases, conformance, defaultSeed, toTensor } from '@frugal-ts/core/testing'
 import { describe, expect, it } from 'vitest'
-import { cpu } from '@frugal-ts/core'
-import type { CpuBackend } from '@frugal-ts/core'
 import { grad, jit } from '../src'
 
-// The cpu backend with its WebAssembly SIMD path forced on: every primitive
-// eagerly and under jit (the compiled wasm path), grad and jit(grad) of an
-// MLP, with the reference cpu backend's tolerances.
-registerBackend('cpu-wasm', () => cpu({ wasm: true, onFallback: () => {} }))
+// The cpu backend with its WebAssembly SIMD path forced on, as a backend under test against the
+// JS reference `cpu-js`: every primitive eagerly and under jit (the compiled wasm path, as many
+// runs as eager), grad and jit(grad) of an MLP. Which path each op took is asserted below: the
+// fallbacks the wasm compiler reports are recorded, not silenced.
+const fallbacks = { 'cpu-wasm': new Set<string>(), 'cpu-wasm-copy': new Set<string>() }
+registerBackend('cpu-wasm', () => cpu({ wasm: true, onFallback: (m) => fallbacks['cpu-wasm'].add(m) }))
 conformance('cpu-wasm', { autodiff: { grad, jit } })
 // and as without SharedArrayBuffer: tensors in JS arrays, copied in and out of wasm memory per run
-registerBackend('cpu-wasm-copy', () => cpu({ wasm: true, resident: false, onFallback: () => {} }))
+registerBackend('cpu-wasm-copy', () => cpu({ wasm: true, resident: false, onFallback: (m) => fallbacks['cpu-wasm-copy'].add(m) }))
 conformance('cpu-wasm-copy', { autodiff: { grad, jit } })
+
+const primitives = Object.keys(cases) as Primitive[]
+/** One non-empty input of each variant (fixed seed), with its label. */
+const samples = primitives.flatMap((prim) =>
+  (cases[prim] as readonly Variant<Primitive>[])
+    .filter((v) => !v.empty)
+    .map((v) => ({ label: `${prim} (${v.name})`, prim, input: fc.sample(v.arb, { seed: defaultSeed, numRuns: 1 })[0] as CaseInput<Primitive> })),
+)
+
+describe('cpu-wasm: which path each op ran', () => {
+  it('eager: matmul runs the wasm GEMM on resident tensors, every other primitive its JS kernel (counted by stats().wasmKernels)', () => {
+    const inWasm = (name: string) =>
+      samples.filter(({ prim, input }) => {
+        const b = getBackend(name) as CpuBackend
+        const before = b.stats().wasmKernels
+        withBackend(name, () => dispose(bind(prim, input.args.map(toTensor), input.params)))
+        return b.stats().wasmKernels > before
+      }).map((s) => s.label)
+    expect(inWasm('cpu-wasm')).toEqual(['matmul (batched, broadcast)'])
+    expect(inWasm('cpu-wasm-copy')).toEqual([]) // not resident: eager matmul is the JS GEMM too
+  })
+
+  it('jit: the steps each jitted primitive runs on the JS path are exactly the listed ones', () => {
+    const onJs = (name: string) =>
+      samples.flatMap(({ label, prim, input }) => {
+        const f = jit((...xs: Tensor[]) => bind(prim, xs, input.params))
+        const d = withBackend(name, () => {
+          const xs = input.args.map(toTensor)
+          const s = f.describe(...xs)
+          dispose(xs)
+          return s
+        })
+        const m = /(\d+) in wasm, (\d+) on JS/.exec(d)
+        if (!m) throw new Error(`${label}: not a wasm program: ${d}`)
+        return m[2] === '0' ? [] : [`${label}: ${/on JS \[([^\]]*)\]/.exec(d)?.[1]}`]
+      })
+    // no SIMD lowering yet: these run their JS kernel inside the compiled program
+    const expected = [
+      'argmax (float32): argmax',
+      'argmax (int32 ties): argmax',
+      'transpose (any dtype): transpose',
+      'slice (any dtype): slice',
+      'pad (any dtype): pad',
+      'concat (any dtype): concat',
+    ]
+    expect(onJs('cpu-wasm')).toEqual(expected)
+    expect(onJs('cpu-wasm-copy')).toEqual(expected)
+  })
+
+  it('the conformance runs above met no other fallback (every reason the wasm compiler reported is recorded)', () => {
+    expect([...fallbacks['cpu-wasm']]).toEqual([])
+    expect([...fallbacks['cpu-wasm-copy']]).toEqual([])
+  })
+})
 
 describe('cpu-wasm under jit', () => {
   it('takes the wasm path', () => {

@@ -8,16 +8,19 @@ import type { GpujsBackend, KernelMode } from '../src'
 import { describe, it } from 'vitest'
 import { gpujsBackend } from '../src'
 
+/** CI=true (any value but '', '0' or 'false'): what is missing fails instead of skipping. */
+const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI)
+
 /**
  * Why `mode` cannot run in this process, or null when it can. With
- * FRUGAL_REQUIRE_GL=1 (CI under xvfb-run) a missing headless-gl fails instead.
+ * FRUGAL_REQUIRE_GL=1 or CI=true (CI under xvfb-run) a missing headless-gl fails instead.
  */
 export const unavailable = (mode: KernelMode): string | null => {
   try {
     gpujsBackend({ mode }).gpu.destroy()
     return null
   } catch (e) {
-    if (mode === 'headlessgl' && process.env.FRUGAL_REQUIRE_GL === '1') throw e
+    if (mode === 'headlessgl' && (process.env.FRUGAL_REQUIRE_GL === '1' || ci)) throw new Error(`headless-gl is required (FRUGAL_REQUIRE_GL=1 or CI=true) but failed: ${(e as Error).message}`, { cause: e })
     return (e as Error).message
   }
 }
@@ -39,14 +42,14 @@ const flush = <T>(a: T): T => {
 }
 
 /**
- * The reference for WebGL runs: the `cpu` backend with float32 subnormals
+ * The reference for WebGL runs: the `cpu-js` backend (the JS kernels) with float32 subnormals
  * flushed to zero in every input and result, as GPU shaders (and WebGL float
  * textures) do. fast-check generates subnormals (1.4e-45); on a GPU
  * `sign(1.4e-45)` is 0, on the cpu it is 1.
  * @returns the registered name, `cpu-ftz`
  */
 export const flushToZeroReference = (): string => {
-  const cpu = getBackend('cpu')
+  const cpu = getBackend('cpu-js')
   const kernels = Object.fromEntries(
     Object.entries(cpu.kernels).map(([p, k]) => [
       p,

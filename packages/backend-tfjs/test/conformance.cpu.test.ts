@@ -1,6 +1,6 @@
 /**
  * The shared conformance suite on tfjs's cpu backend (tfjs-backend-cpu), against
- * the reference `cpu` backend of core. tfjs-cpu computes float32 elementwise ops
+ * the reference `cpu-js` backend of core. tfjs-cpu computes float32 elementwise ops
  * and matmul like the reference (a double result rounded to float32), so the
  * default tolerances hold: float32 rtol 1e-5 / atol 1e-6, int32 and bool exact.
  */

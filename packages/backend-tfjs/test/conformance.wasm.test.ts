@@ -1,6 +1,6 @@
 /**
  * The shared conformance suite on tfjs's wasm backend (tfjs-backend-wasm), against
- * the reference `cpu` backend of core. tfjs-wasm computes in single precision
+ * the reference `cpu-js` backend of core. tfjs-wasm computes in single precision
  * (XNNPACK matmul with its own summation order, C float `expf`/`logf`/`tanhf`),
  * yet stays within the reference tolerances: float32 rtol 1e-5 / atol 1e-6 (scaled by
  * the suite for sums and matmuls), int32 and bool exact.

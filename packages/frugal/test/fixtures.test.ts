@@ -10,8 +10,8 @@ import { applyUpdates } from '../src/GradientTransformation'
 import { adamw } from '../src/aliases'
 import { frugal } from '../src/frugal/presets'
 
-// The authors' PyTorch optimizers (float64): plain AdamW and BAdam-style block FRUGAL.
-const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/frugal-reference.json', import.meta.url))
+// The authors' PyTorch optimizers (float64): plain AdamW and BAdam-style block FRUGAL (see fixtures/PROVENANCE.md).
+const FIXTURE = fileURLToPath(new URL('./fixtures/frugal-reference.json', import.meta.url))
 const TOL = { atol: 1e-5, rtol: 1e-5 }
 
 const Leaf = t.type({ shape: t.array(t.number), data: t.array(t.number) })

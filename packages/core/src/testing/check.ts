@@ -25,9 +25,18 @@ export interface CheckOptions {
   readonly numRuns?: number
   /** fast-check seed (default `defaultSeed`) */
   readonly seed?: number
-  /** the backend results are compared with (default `cpu`) */
+  /** the backend results are compared with (default `cpu-js`, the JS kernels: independent of the wasm path of `cpu`) */
   readonly reference?: string
 }
+
+/**
+ * The default reference of every check: `cpu-js`, the cpu backend's plain JS
+ * kernels (checked themselves against float64 index-by-index references in
+ * core's tests), which share no code with the wasm kernels and compiled
+ * programs of `cpu`, nor with any other backend.
+ * @example checkVariant('webgl', 'exp', cases.exp[0], { reference: referenceBackend })
+ */
+export const referenceBackend = 'cpu-js'
 
 /**
  * The tolerance for results of `dtype`: exact for int32 and bool, the given
@@ -115,7 +124,7 @@ export const assertProperty = <T>(property: fc.IProperty<T>, params: fc.Paramete
  * @example checkVariant('webgl', 'matmul', cases.matmul[0], { tolerance: gpuTolerances.float32 })
  */
 export const checkVariant = <P extends Primitive>(name: string, prim: P, variant: Variant<P>, o: CheckOptions = {}, jit?: JitFunction): void => {
-  const ref = o.reference ?? 'cpu'
+  const ref = o.reference ?? referenceBackend
   const what = `${jit ? `jit(${prim})` : prim} (${variant.name}) on ${name} vs ${ref}`
   assertProperty(
     fc.property(variant.arb, (input) => {

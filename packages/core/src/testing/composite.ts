@@ -5,7 +5,7 @@ import * as Tree from '../Tree'
 import type { HostTensor } from './arbitraries'
 import { arbTensor, toHost, toTensor } from './arbitraries'
 import type { CheckOptions, JitFunction } from './check'
-import { assertHostClose, assertNoLeak, assertProperty, onBackend, toleranceFor } from './check'
+import { assertHostClose, assertNoLeak, assertProperty, onBackend, referenceBackend, toleranceFor } from './check'
 import { checkParams } from './tolerances'
 
 /**
@@ -109,7 +109,7 @@ export const transforms: Readonly<Record<string, Run>> = {
  * @example checkComposite('webgl', 'grad', { grad, jit })
  */
 export const checkComposite = (name: string, kind: keyof typeof transforms, ad: AutodiffFunctions, o: CheckOptions = {}): void => {
-  const ref = o.reference ?? 'cpu'
+  const ref = o.reference ?? referenceBackend
   const refKind = kind === 'jit' ? 'eager' : kind === 'jit(grad)' ? 'grad' : kind
   const what = `${kind}(mlpLoss) on ${name} vs ${refKind} on ${ref}`
   const base = toleranceFor('float32', o)

@@ -2,7 +2,7 @@
  * `@frugal-ts/core/testing`: the shared test kit of every backend and package.
  * Tolerances and seeds in one place, `allClose`, fast-check arbitraries of
  * shapes, host tensors, pytrees and keys, and `conformance(name)`, the suite
- * every backend runs against the reference `cpu` backend.
+ * every backend runs against the reference `cpu-js` backend (the JS kernels).
  * Needs the optional peer dependencies `fast-check` and `vitest`.
  * @example
  * import { conformance, gpuTolerances } from '@frugal-ts/core/testing'
@@ -19,8 +19,9 @@ export { arbBroadcastShapes, arbKey, arbReshape, arbSeed, arbShape, arbTensor, a
 export type { Case, CaseInput, Variant } from './cases'
 export { cases } from './cases'
 export type { CheckOptions, JitFunction } from './check'
-export { assertHostClose, assertNoLeak, assertProperty, checkVariant, evaluate, onBackend, toleranceFor } from './check'
+export { assertHostClose, assertNoLeak, assertProperty, checkVariant, evaluate, onBackend, referenceBackend, toleranceFor } from './check'
 export type { AutodiffFunctions, MlpInputs, MlpParams } from './composite'
 export { arbMlpInputs, checkComposite, mlpLoss, transforms } from './composite'
 export type { ConformanceOptions } from './conformance'
 export { conformance } from './conformance'
+export { float64Backend } from './float64'

@@ -11,7 +11,7 @@ export interface Tolerance {
 }
 
 /**
- * Tolerances of the reference `cpu` backend compared with itself (or with a
+ * Tolerances of the reference `cpu-js` backend compared with itself (or with a
  * backend that computes in float32 the same way). int32 and bool results must
  * be exact. float32 allows a few ulps (2⁻²³ ≈ 1.2e-7) of relative error for
  * transcendental functions and reassociated sums.

@@ -36,6 +36,8 @@ export interface CpuStats {
   readonly allocations: number
   /** their bytes */
   readonly allocatedBytes: number
+  /** eager kernels that ran in wasm, ever (matmul on resident tensors; every other eager kernel runs its JS loop) */
+  readonly wasmKernels: number
 }
 
 /**
@@ -136,6 +138,7 @@ export const cpu = (options: CpuOptions = {}): CpuBackend => {
   let bytes = 0
   let allocations = 0
   let allocatedBytes = 0
+  let wasmKernels = 0
   const { path: basePath, on, resident } = pathOf(options.wasm ?? false, options.resident ?? true)
   const heap = on ? theHeap() : undefined
   let pool: Pool | undefined
@@ -181,8 +184,10 @@ export const cpu = (options: CpuOptions = {}): CpuBackend => {
       const dst = fresh(out.dtype, S.size(out.shape))
       // eager matmul on resident handles takes the wasm GEMM too
       const at = resident && p === 'matmul' ? addresses([dst, ...inputs]) : null
-      if (at) lowerMatmul(avals[0], avals[1], out, false, false, poolNow())(at)
-      else (prepare[p] as (a: readonly Aval[], q: unknown, o: Aval) => Prepared)(avals, params, out)(inputs, dst)
+      if (at) {
+        lowerMatmul(avals[0], avals[1], out, false, false, poolNow())(at)
+        wasmKernels++
+      } else (prepare[p] as (a: readonly Aval[], q: unknown, o: Aval) => Prepared)(avals, params, out)(inputs, dst)
       return dst
     }
   const kernels = Object.fromEntries((Object.keys(prepare) as Primitive[]).map((p) => [p, kernelOf(p)])) as unknown as KernelTable<CpuHandle>
@@ -223,6 +228,6 @@ export const cpu = (options: CpuOptions = {}): CpuBackend => {
       return path()
     },
     memory: (): MemoryInfo => ({ tensors, bytes }),
-    stats: () => ({ allocations, allocatedBytes }),
+    stats: () => ({ allocations, allocatedBytes, wasmKernels }),
   }
 }

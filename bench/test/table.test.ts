@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { Row } from '../src/table'
+import { interleaved, median, printTable, threadsOf } from '../src/table'
+
+const timing = { median: 2, min: 1, runs: 3 }
+const row = (name: string, output?: number[]): Row => ({ name, result: timing, output: output && Float32Array.from(output) })
+
+afterEach(() => {
+  process.exitCode = undefined
+  vi.restoreAllMocks()
+})
+
+describe('bench/src/table', () => {
+  it('median: the middle value, the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2)
+    expect(median([4, 1, 3, 2])).toBe(2.5)
+  })
+
+  it('every timed row must name its thread count (in its name, or by the table)', () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {})
+    expect(threadsOf('tfjs-wasm, 1 thread')).toBe('1')
+    expect(threadsOf('ours, 8 threads')).toBe('8')
+    expect(threadsOf('gpujs headlessgl (GPU)')).toBe('GPU')
+    expect(() => printTable('t', [row('tfjs-wasm')], { baseline: 'tfjs-wasm', ratio: 'time' })).toThrow(/does not name its thread count/)
+    expect(() => printTable('t', [row('tfjs-wasm')], { baseline: 'tfjs-wasm', ratio: 'time', threads: '1' })).not.toThrow()
+  })
+
+  it('a row beyond the stated tolerance of the reference FAILs and sets the exit code; one within it does not', () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(l))
+    const rows = [row('ref, 1 thread', [1, 2]), row('close, 1 thread', [1, 2 + 1e-6]), row('off, 1 thread', [1, 2.01]), row('silent, 1 thread')]
+    const failed = printTable('t', rows, { baseline: 'ref, 1 thread', ratio: 'time', check: { reference: 'ref, 1 thread', tolerance: 1e-5 } })
+    expect(failed).toEqual(['off, 1 thread', 'silent, 1 thread'])
+    expect(process.exitCode).toBe(1)
+    expect(lines.some((l) => /close, 1 thread.* ok$/.test(l))).toBe(true)
+    expect(lines.some((l) => /off, 1 thread.* FAIL$/.test(l))).toBe(true)
+  })
+
+  it('interleaved: rounds rotate the order, each contender runs warm-up + rounds times, a leak found on dispose FAILs the row', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {})
+    const order: string[] = []
+    const contender = (name: string, leak = false) => ({
+      prepare: () => order.push(`prepare ${name}`),
+      step: () => void order.push(name),
+      output: () => Float32Array.from([1]),
+      dispose: () => {
+        if (leak) throw new Error(`${name}: 1 tensor leaked across steps`)
+      },
+    })
+    const rows = await interleaved([['a, 1 thread', () => contender('a')], ['b, 1 thread', () => contender('b', true)]], 2, 1)
+    const steps = order.filter((s) => !s.startsWith('prepare'))
+    expect(steps).toEqual(['a', 'b', 'a', 'b', 'b', 'a']) // warm-up a, b; round 0: a b; round 1: b a
+    expect(order.filter((s) => s.startsWith('prepare')).length).toBe(6) // before every step, untimed
+    expect(rows[0].result).toMatchObject({ runs: 2 })
+    expect(rows[1].result).toEqual({ skipped: 'FAIL: b: 1 tensor leaked across steps' })
+    expect(process.exitCode).toBe(1)
+  })
+})

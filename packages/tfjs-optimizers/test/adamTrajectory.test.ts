@@ -41,6 +41,11 @@ describe("adam through the adapter vs tf.train.adam", () => {
     ours.forEach((s, k) => (worst = Math.max(worst, maxDiff(s.weights, theirs[k].weights))))
     console.info(`adam vs tf.train.adam: max |Δw| after steps 1, 2, 5, 10, 25, 50: ${[0, 1, 4, 9, 24, 49].map((k) => maxDiff(ours[k].weights, theirs[k].weights).toExponential(1)).join(", ")}; overall ${worst.toExponential(2)}, loss ${theirs[0].loss.toFixed(4)} -> ${theirs[49].loss.toFixed(4)} (tfjs) / ${ours[49].loss.toFixed(4)} (ours)`)
     expect(worst).toBeLessThan(TOL)
+    // op by op (jit off) too
+    const eagerOpt = adam(hyper)
+    eagerOpt.jit = false
+    const eager = await trajectory(eagerOpt)
+    expect(Math.max(...eager.map((s, k) => maxDiff(s.weights, theirs[k].weights)))).toBeLessThan(TOL)
     expect(theirs[49].loss).toBeLessThan(theirs[0].loss * 0.9)
     // and the weights moved far more than the tolerance (the comparison means something)
     expect(maxDiff(ours[49].weights, ours[0].weights)).toBeGreaterThan(1000 * TOL)

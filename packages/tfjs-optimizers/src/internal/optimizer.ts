@@ -9,8 +9,10 @@
 import * as tfc from '@tensorflow/tfjs-core'
 import { Tree, dispose, fromArray, keep, scope, withBackend, zeros } from '@frugal-ts/core'
 import type { Tensor } from '@frugal-ts/core'
+import { jit } from '@frugal-ts/autodiff'
+import type { Jitted } from '@frugal-ts/autodiff'
 import type { GradientTransformation, Params } from '@frugal-ts/frugal'
-import { stateBytes } from '@frugal-ts/frugal'
+import { applyUpdates, stateBytes } from '@frugal-ts/frugal'
 import { TfjsOptimizersError } from '../TfjsOptimizersError'
 import { decodeOptions, encodeOptions } from './config'
 import { getRecipe, recipeNames } from './registry'
@@ -77,9 +79,27 @@ export class TransformationOptimizer extends tfc.Optimizer {
     return 'FrugalTsOptimizer'
   }
 
+  /**
+   * Plain `instanceof` (tfjs's `Optimizer` answers true for any object with
+   * `minimize`, `computeGradients` and `applyGradients`, which its subclasses inherit).
+   * @param x any value
+   * @returns whether `x` was made by this class (or a subclass)
+   */
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, x)
+  }
+
   readonly #build: (context: RecipeContext) => GradientTransformation<any>
   readonly #recipe: Recipe | null
   #transformation: GradientTransformation<any> | null = null
+  /** the step's tensor math (update, then θ + u) compiled by frugal-ts's jit; null when jit is off */
+  #step: Jitted<[Params, unknown, Params], { params: Params; state: unknown }> | null = null
+  /**
+   * Whether the step's tensor math runs as one compiled program (frugal-ts's
+   * `jit` on the tfjs backend: one `tf.tidy`, fused ops) rather than op by op.
+   * Default true; set it before the first step.
+   */
+  jit = true
   #slots: Slot[] | null = null
   /** tfjs variable name → slot index; empty after `setWeights` until the next step binds by position */
   #byName = new Map<string, number>()
@@ -191,15 +211,16 @@ export class TransformationOptimizer extends tfc.Optimizer {
         })
         const s0 = old ?? t.init(params as Params)
         const fresh = t.refresh?.(grads as Params, s0, params as Params) ?? null
-        const r = t.update(grads as Params, fresh ?? s0, params as Params)
-        const updates = r.updates as Record<string, Tensor>
+        const r = this.#stepOf(t)(grads as Params, fresh ?? s0, params as Params)
+        const values = r.params as Record<string, Tensor>
         const handles = items.map(([name], i) => {
-          const u = updates?.[slots[idx[i]].key]
+          const u = values?.[slots[idx[i]].key]
           if (u === undefined || !sameShape(u.shape, vars[i].shape))
             throw new TfjsOptimizersError(`applyGradients: the transformation gave ${u === undefined ? 'no update' : `an update of shape ${showShape(u.shape)}`} for '${name}', expected ${showShape(vars[i].shape)} (at applyGradients.${name})`)
           return handleOf(u, `applyGradients.${name}`)
         })
-        tfc.tidy(() => vars.forEach((v, i) => v.assign(tfc.add(v, handles[i]))))
+        // the variables share the new values' data (tfjs counts references), so the values can be released
+        vars.forEach((v, i) => void (handles[i] === v ? undefined : v.assign(handles[i])))
         return keep(r.state)
       })
       if (old !== null) {
@@ -209,6 +230,16 @@ export class TransformationOptimizer extends tfc.Optimizer {
       this.#state = next
     })
     this.incrementIterations()
+  }
+
+  /** The step: update, then θ + u, jitted or not. */
+  #stepOf(t: GradientTransformation<any>): (g: Params, s: unknown, p: Params) => { params: Params; state: unknown } {
+    const math = (g: Params, s: unknown, p: Params) => {
+      const r = t.update(g, s, p)
+      return { params: applyUpdates(p, r.updates), state: r.state }
+    }
+    if (!this.jit) return math
+    return (this.#step ??= jit(math))
   }
 
   #disposeExported(): void {
@@ -278,6 +309,7 @@ export class TransformationOptimizer extends tfc.Optimizer {
     this.#slots = slots
     this.#byName = new Map()
     this.#transformation = null
+    this.#step = null
     this.iterations_ = iterations
   }
 

@@ -69,7 +69,7 @@ export const classifier = (features: number, hidden: number, seed: number): tfl.
   })
   model.setWeights(
     model.getWeights().map((w, i) =>
-      w.rank === 2 ? tf.tensor(uniform(w.size, Math.sqrt(6 / (w.shape[0] + w.shape[1])), seed * 31 + i), w.shape) : tf.zeros(w.shape),
+      w.rank === 2 ? tf.tensor(uniform(w.size, Math.sqrt(6 / (w.shape[0]! + w.shape[1]!)), seed * 31 + i), w.shape) : tf.zeros(w.shape),
     ),
   )
   return model

@@ -28,19 +28,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../..')
 const fixtures = resolve(here, '../fixtures')
-const packages = ['core', 'autodiff', 'frugal', 'backend-tfjs', 'backend-gpujs']
+const packages = ['core', 'autodiff', 'frugal', 'backend-tfjs', 'backend-gpujs', 'tfjs-optimizers']
 const minutes = 60_000
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'))
 const rootJson = readJson(join(root, 'package.json'))
 const tfjsJson = readJson(join(root, 'packages/backend-tfjs/package.json'))
 const gpujsJson = readJson(join(root, 'packages/backend-gpujs/package.json'))
+const optimizersJson = readJson(join(root, 'packages/tfjs-optimizers/package.json'))
 // third-party packages at the versions the workspace tests with
 const thirdParty = [
   `@tensorflow/tfjs-core@${tfjsJson.devDependencies['@tensorflow/tfjs-core']}`,
   `@tensorflow/tfjs-backend-cpu@${tfjsJson.devDependencies['@tensorflow/tfjs-backend-cpu']}`,
   `@tensorflow/tfjs-backend-wasm@${tfjsJson.devDependencies['@tensorflow/tfjs-backend-wasm']}`,
   `gpu.js@${gpujsJson.devDependencies['gpu.js']}`,
+  // for the @frugal-ts/tfjs-optimizers README blocks (tfjs-layers models)
+  `@tensorflow/tfjs-layers@${optimizersJson.devDependencies['@tensorflow/tfjs-layers']}`,
   `typescript@${rootJson.devDependencies.typescript}`,
   `@types/node@${rootJson.devDependencies['@types/node']}`,
   // only for type-checking the `@frugal-ts/core/testing` README block

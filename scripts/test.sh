@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 tsc -b
 # the examples and benchmarks are not project references (they emit nothing): check them on their own
 tsc -p examples/llama/tsconfig.json
+tsc -p examples/tfjs-layers/tsconfig.json
 tsc -p bench/tsconfig.json --noEmit
 tsc -p test-browser
 run=(vitest run)

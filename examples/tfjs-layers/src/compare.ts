@@ -122,8 +122,8 @@ export const compare = async (data: Dataset, o: CompareOptions = {}): Promise<Re
       firstLoss: losses[0],
       lastLoss: losses[losses.length - 1],
       stateBytes: await optimizerStateBytes(opt),
-      // the first epoch's batches include kernel set-up (webgl shader compiles): leave them out
-      msPerBatch: median(times.slice(Math.ceil(times.length / epochs))),
+      // the first epoch's batches include kernel set-up (webgl shader compiles): leave them out (half the batches when there is one epoch)
+      msPerBatch: median(times.slice(Math.min(Math.ceil(times.length / epochs), Math.floor(times.length / 2)))),
       batches: times.length,
     }
     out.push(r)

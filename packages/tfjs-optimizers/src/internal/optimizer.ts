@@ -220,7 +220,7 @@ export class TransformationOptimizer extends tfc.Optimizer {
           return handleOf(u, `applyGradients.${name}`)
         })
         // the variables share the new values' data (tfjs counts references), so the values can be released
-        vars.forEach((v, i) => void (handles[i] === v ? undefined : v.assign(handles[i])))
+        tfc.tidy(() => vars.forEach((v, i) => void (handles[i] === v ? undefined : v.assign(handles[i]))))
         return keep(r.state)
       })
       if (old !== null) {

@@ -6,7 +6,10 @@
  */
 import '@tensorflow/tfjs-backend-cpu'
 import * as tf from '@tensorflow/tfjs-core'
+import { Tree, mul } from '@frugal-ts/core'
+import type { Tensor } from '@frugal-ts/core'
 import { chain, clipByGlobalNorm, isProjected, sgd } from '@frugal-ts/frugal'
+import type { GradientTransformation, Params } from '@frugal-ts/frugal'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   TfjsOptimizersError, TransformationOptimizer, adam, defaultVariableRule, fromRecipe, fromTransformation, frugal, registerRecipe, signSgd, signum,
@@ -143,5 +146,25 @@ describe('config', () => {
     expect(() => TransformationOptimizer.fromConfig(TransformationOptimizer, { recipe: 'nope', options: '{}' })).toThrow(/unknown optimizer recipe 'nope' \(registered: adam, adamw, badam, clipped-sgd/)
     expect(() => registerRecipe('has_underscore', () => sgd(1))).toThrow(TfjsOptimizersError)
     expect(() => frugal({ learningRate: 0.1, density: 1.5 })).toThrow(/density/)
+  })
+})
+
+describe('a state that holds the parameters themselves', () => {
+  it('keeps copies, not the live variables: an average of the weights initialised from them', () => {
+    const w = tf.variable(tf.tensor1d([1, 2]), true, 'views/w')
+    // a transformation whose state is the previous parameters (init: the parameters themselves)
+    const remember: GradientTransformation<Params> = {
+      init: (p) => p,
+      update: (g, _s, p) => ({ updates: Tree.map(g, (x: Tensor) => mul(x, -1)) as Params, state: p! }),
+    }
+    const opt = fromTransformation(remember)
+    opt.applyGradients({ 'views/w': tf.tensor1d([0.5, 0.5]) })
+    expect(w.arraySync()).toEqual([0.5, 1.5])
+    // the state holds the weights before the step, not the variable that moved on
+    expect(((opt.state as Record<string, Tensor>)['views/w']).toArray()).toEqual([1, 2])
+    opt.applyGradients({ 'views/w': tf.tensor1d([0.5, 0.5]) })
+    expect(((opt.state as Record<string, Tensor>)['views/w']).toArray()).toEqual([0.5, 1.5])
+    opt.dispose()
+    w.dispose()
   })
 })

@@ -7,8 +7,7 @@
  * @internal
  */
 import * as tfc from '@tensorflow/tfjs-core'
-import { Tree, dispose, fromArray, keep, scope, withBackend, zeros } from '@frugal-ts/core'
-import type { Tensor } from '@frugal-ts/core'
+import { Tensor, Tree, dispose, fromArray, keep, scope, storageOf, withBackend, zeros } from '@frugal-ts/core'
 import { jit } from '@frugal-ts/autodiff'
 import type { Jitted } from '@frugal-ts/autodiff'
 import type { GradientTransformation, Params } from '@frugal-ts/frugal'
@@ -43,6 +42,12 @@ export interface Recipe {
 interface Slot {
   readonly key: string
   readonly shape: readonly number[]
+}
+
+/** The state with every tensor that `isView` picks replaced by a copy. */
+const copyViews = (state: unknown, isView: (t: Tensor) => boolean): unknown => {
+  const { skeleton, tensors } = skeletonOf(state)
+  return fromSkeleton(skeleton, tensors.map((t) => (isView(t) ? fromArray(t.dataSync(), [...t.shape], t.dtype) : t)))
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i])
@@ -219,9 +224,14 @@ export class TransformationOptimizer extends tfc.Optimizer {
             throw new TfjsOptimizersError(`applyGradients: the transformation gave ${u === undefined ? 'no update' : `an update of shape ${showShape(u.shape)}`} for '${name}', expected ${showShape(vars[i].shape)} (at applyGradients.${name})`)
           return handleOf(u, `applyGradients.${name}`)
         })
+        // a state that holds a variable or gradient itself (an average initialised from the
+        // parameters, say) gets a copy: the variable changes under it, the gradient is tfjs's
+        const tfjsOwned = new Set<unknown>([...vars, ...items.map((i) => i[1])])
+        const isView = (l: unknown) => l instanceof Tensor && l.trace === null && !l.isDisposed && tfjsOwned.has(storageOf(l, 'applyGradients').handle)
+        const state = (Tree.leaves(r.state as Tree.Tree<unknown>) as unknown[]).some(isView) ? copyViews(r.state, isView) : r.state
         // the variables share the new values' data (tfjs counts references), so the values can be released
         tfc.tidy(() => vars.forEach((v, i) => void (handles[i] === v ? undefined : v.assign(handles[i]))))
-        return keep(r.state)
+        return keep(state)
       })
       if (old !== null) {
         const kept = new Set(Tree.leaves(next as Tree.Tree<unknown>))

@@ -11,6 +11,7 @@ tsc -b
 tsc -p examples/llama/tsconfig.json
 tsc -p examples/basics/tsconfig.json
 tsc -p examples/web/tsconfig.json
+tsc -p examples/tfjs-layers/tsconfig.json
 tsc -p bench/tsconfig.json --noEmit
 tsc -p test-browser
 case "${CI:-}" in '' | 0 | false) ci= ;; *) ci=1 ;; esac

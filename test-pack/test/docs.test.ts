@@ -56,6 +56,7 @@ it('typedoc builds the API reference with warnings as errors, and every export h
     '@frugal-ts/core/testing',
     '@frugal-ts/frugal',
     '@frugal-ts/frugal/node',
+    '@frugal-ts/tfjs-optimizers',
   ])
   const exports: string[] = []
   const missing: string[] = []

@@ -21,6 +21,7 @@ import { adamw, badam, frugal, galore, trainStep } from '@frugal-ts/frugal'
 import { initParams, lmLoss } from '@frugal-ts/example-llama/src/model'
 import type { LlamaParams, ModelConfig } from '@frugal-ts/example-llama/src/model'
 import { loadCorpus, sampleBatch } from '@frugal-ts/example-llama/src/data'
+import { median } from './src/table'
 
 const STEPS = Number(process.env.STEPS ?? 2000)
 const GAP = 5
@@ -48,11 +49,6 @@ interface Report {
   readonly firstLoss: number
   readonly lastLoss: number
   readonly mode: string
-}
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 /** one method's run, in this (child) process */

@@ -59,7 +59,7 @@ export type {
 export { adam, adamw, lion, momentum, sgd, signSgd, signum } from './aliases'
 
 export type { Projector, ProjectorContext } from './projectors/Projector'
-export { flooredCount, residualOf, roundedCount, standaloneContext } from './projectors/Projector'
+export { flooredCount, residualOf, roundHalfEven, roundedCount, standaloneContext } from './projectors/Projector'
 export type { SvdProjectorOptions, SvdProjectorState, SvdSide, SvdType } from './projectors/svd'
 export { svdProjector } from './projectors/svd'
 export type { CoordinateMode, CoordinatesOptions, CoordinatesState } from './projectors/coordinates'

@@ -42,7 +42,9 @@ const sequence = (order: Exclude<BlockOrder, 'random'>, total: number): number[]
 }
 
 /**
- * The indices of the active blocks in a period: k = round(ρ·total) of them.
+ * The indices of the active blocks in a period: k = round(ρ·total) of them,
+ * with Python's `round` (halves to even, as the authors' `round(len(params) * density)`):
+ * ρ = 0.25 of 10 leaves activates 2, of 14 leaves 4.
  * Deterministic orders slide a window of k over their sequence, starting at
  * `period·k` (mod total); `random` takes the first k of a permutation drawn
  * with the period's key.
@@ -55,6 +57,7 @@ const sequence = (order: Exclude<BlockOrder, 'random'>, total: number): number[]
  * @see https://arxiv.org/abs/2411.07837 (FRUGAL §3, blockwise selection); BAdam, arXiv 2404.02827
  * @example activeBlocks('ascending', 1, 4, 0.5, Key.key(0)) // [2, 3]
  * @example activeBlocks('descending', 0, 4, 0.5, Key.key(0)) // [2, 3]
+ * @example activeBlocks('ascending', 0, 10, 0.25, Key.key(0)) // [0, 1] (round(2.5) = 2)
  */
 export const activeBlocks = (order: BlockOrder, period: number, total: number, density: number, periodKey: Key.Key): number[] => {
   const k = roundedCount(density, total)
@@ -68,7 +71,7 @@ export const activeBlocks = (order: BlockOrder, period: number, total: number, d
 const ACTIVE: BlockState = Object.freeze({})
 
 /**
- * Block projection (BAdam-style): in each period round(ρ·L) of the L
+ * Block projection (BAdam-style): in each period round(ρ·L) (Python's round, halves to even) of the L
  * projectable leaves are active and get the stateful optimizer on their whole
  * gradient; the others are inactive (state `null`): they get only the
  * state-free update and hold no stateful state at all. `down` and `up` are

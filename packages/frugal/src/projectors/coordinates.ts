@@ -7,6 +7,10 @@ import { flooredCount, unsupported } from './Projector'
 /**
  * Which coordinates are kept: `randk` ⌊ρ·size⌋ random entries of the leaf,
  * `rows` ⌊ρ·shape[0]⌋ random rows, `columns` ⌊ρ·shape[last]⌋ random columns.
+ * ⌊·⌋ is Python's `int()` of the float product, as the authors'
+ * `coordinate_projector.py` (`flooredCount`): ρ = 0.5 of 5 columns keeps 2, ρ = 0.29 of 100 keeps 28.
+ * Note the layout: the authors' PyTorch weights are [out, in], so their
+ * `columns` are input features; a weight used as x·W ([in, out]) has its input features on `rows`.
  * @example coordinates({ mode: 'columns' })
  * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
  */

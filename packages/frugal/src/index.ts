@@ -71,6 +71,8 @@ export type { FrugalSplitOptions, FrugalTransformation, StateFree } from './frug
 export { frugalSplit } from './frugal/split'
 export type { AdaFrugalOptions, FrugalAdamTransformation, FrugalOptions, ProjectorChoice } from './frugal/presets'
 export { adaFrugal, badam, frugal, galore } from './frugal/presets'
+export type { FrugalFinetuneOptions } from './frugal/finetune'
+export { QUERY_VALUE, frugalFinetune, onlyOn } from './frugal/finetune'
 export type { ProjectableRule } from './frugal/projectable'
 export { defaultProjectable, projectablePredicate } from './frugal/projectable'
 export type { Density, GapSchedule, LossAwareGapOptions, UpdateGap } from './frugal/schedules'

@@ -137,8 +137,8 @@ export const parseCommand = (argv: readonly string[]): Command => {
 /** The usage text of `--help`. */
 export const USAGE = `frugal-train: pre-train a tiny LLaMA on the State of the Union addresses with Adam, GaLore, BAdam or FRUGAL
 
-usage: frugal-train [pretrain] [flags]      one run, or --compare for all five
-       frugal-train finetune [flags]        sentiment classification: FRUGAL ρ=0 vs Adam vs GaLore
+usage: frugal-train [pretrain] [flags]      one run, or --compare for all six
+       frugal-train finetune [flags]        sentiment classification: Adam vs GaLore vs FRUGAL ρ=0 vs frugal-ft (--seeds N)
 
   --compare                  adam, galore ρ=.25, badam ρ=.25, frugal ρ=.25, frugal ρ=0, frugal-ada ρ .25→.05,
                              same seeds and steps; each at its swept learning rate unless --lr is given

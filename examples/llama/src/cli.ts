@@ -102,7 +102,9 @@ const pretrain = (f: Flags, io: Io): number => {
     if (configs.length > planned.configs.length && results.length < configs.length) writeResults(out, results, corpus.source, { seeds: reps.seeds, lrGrid: reps.lrGrid ?? null, partial: true })
   }
   const repeated = configs.length > planned.configs.length
-  if (!repeated) io.stdout.write(`\n${describe(first)}; ${corpus.source}\n\n${formatTable(results)}\n`)
+  const perMethod = new Set(configs.map((c) => c.schedule.lr)).size > 1
+  const setup = perMethod ? `${describe(first).replace(/, lr [^,]*$/, '')}, lr per method (the best of the committed sweep's grid)` : describe(first)
+  if (!repeated) io.stdout.write(`\n${setup}; ${corpus.source}\n\n${formatTable(results)}\n`)
   else {
     const lrs = reps.lrGrid ? `lr grid ${reps.lrGrid.join(', ')}` : 'lr per method'
     io.stdout.write(`\n${describe(first).replace(/, lr [^,]*$/, '')}, ${lrs}, ${reps.seeds} seed${reps.seeds > 1 ? 's' : ''} from ${first.seed}; ${corpus.source}\n`)

@@ -68,17 +68,19 @@ export const resultOf = (name: string, config: TrainConfig, s: RunState, msPerSt
 const bytes = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`)
 
 /**
- * The comparison table (Markdown, so it pastes into a README): validation
- * loss, perplexity, optimizer-state bytes (and their share of the first
- * run's, Adam in a comparison), wall-clock and CPU ms per step.
+ * The comparison table (Markdown, so it pastes into a README): learning rate,
+ * validation loss, perplexity, the projectable leaves' state as a share of
+ * Adam's on them (the paper's count), optimizer-state bytes (and their share
+ * of the first run's, Adam in a comparison), wall-clock and CPU ms per step.
  * @example console.log(formatTable(results))
  */
 export const formatTable = (results: readonly RunResult[]): string => {
   const base = results[0]?.stateBytes || 1
   const rows = [
-    ['run', 'val loss', 'perplexity', 'projectable state vs Adam', 'optimizer state', `vs ${results[0]?.name ?? ''}`, 'ms/step', 'cpu ms/step'],
+    ['run', 'lr', 'val loss', 'perplexity', 'projectable state vs Adam', 'optimizer state', `vs ${results[0]?.name ?? ''}`, 'ms/step', 'cpu ms/step'],
     ...results.map((r) => [
       r.name,
+      String(r.config.schedule.lr),
       r.valLoss.toFixed(4),
       r.perplexity.toFixed(3),
       projectableShare(r),

@@ -181,7 +181,8 @@ export const orderings = (runs: readonly RunResult[]): string[] => {
   return sorted.slice(1).map((c, i) => {
     const a = sorted[i]
     const gap = c.mean - a.mean
-    const apart = gap > (a.sd || 0) + (c.sd || 0)
+    if (Number.isNaN(a.sd) || Number.isNaN(c.sd)) return `${a.name} < ${c.name}: one seed, no spread to judge by (gap ${gap.toFixed(4)})`
+    const apart = gap > a.sd + c.sd
     return `${a.name} < ${c.name}: ${apart ? 'beyond 1 sd' : 'within 1 sd'} (gap ${gap.toFixed(4)}, sds ${a.sd.toFixed(4)} + ${c.sd.toFixed(4)})`
   })
 }

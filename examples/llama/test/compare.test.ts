@@ -7,6 +7,7 @@ import type { Corpus } from '../src/data'
 import { initParams } from '../src/model'
 import { presetDefaults } from '../src/optimizers'
 import { encode } from '../src/tokenizer'
+import { orderings } from '../src/report'
 import type { TrainConfig } from '../src/train'
 import { createTrainer, disposeRun, runTraining } from '../src/train'
 
@@ -61,6 +62,16 @@ describe('seeds and learning-rate grids', () => {
     const r = (name: string, lr: number, seed: number, valLoss: number) => ({ name, valLoss, config: { ...base, seed, schedule: { ...base.schedule, lr } } })
     const cs = cells([r('a', 1, 0, 2), r('a', 1, 1, 4), r('a', 2, 0, 1), r('b', 1, 0, 3)])
     expect(cs.map((c) => [c.name, c.lr, c.seeds, c.mean])).toEqual([['a', 1, [0, 1], 3], ['a', 2, [0], 1], ['b', 1, [0], 3]])
+  })
+
+  it('orderings: neighbours apart when the gap exceeds the sum of their sds, otherwise within', () => {
+    const r = (name: string, valLoss: number, seed: number) => ({ name, valLoss, config: { ...base, seed }, trainLoss: [], valCurve: [] }) as never
+    // two seeds at m ± 0.1/√2 have sample sd 0.1: a 1 ± 0.1, c 1.15 ± 0.1, b 1.5 ± 0.1
+    const pair = (n: string, m: number) => [r(n, m - 0.1 / Math.SQRT2, 0), r(n, m + 0.1 / Math.SQRT2, 1)]
+    const out = orderings([...pair('b', 1.5), ...pair('a', 1), ...pair('c', 1.15)])
+    expect(out[0]).toMatch(/^a < c: within 1 sd \(gap 0\.1500, sds 0\.1000 \+ 0\.1000\)$/)
+    expect(out[1]).toMatch(/^c < b: beyond 1 sd \(gap 0\.3500/)
+    expect(orderings([r('a', 1, 0), r('b', 2, 0)])[0]).toMatch(/one seed, no spread/)
   })
 
   it('parseLrGrid reads a comma-separated list of positive rates', () => {

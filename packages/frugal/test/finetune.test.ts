@@ -32,17 +32,17 @@ describe('frugalFinetune: the paper’s fine-tuning recipe', () => {
     const lr = 0.01
     const opt = frugalFinetune({ learningRate: lr, rank: 2, width: 8 })
     const p = model()
-    const g = { ...model(), layers: [{ attn: { wq: gauss(20, [8, 8]), wk: gauss(21, [8, 8]), wv: gauss(22, [8, 8]), wo: gauss(23, [8, 8]) }, mlp: { w1: gauss(24, [8, 16]), w2: gauss(25, [16, 8]), w3: gauss(26, [8, 16]) } }] }
-    const { updates, state } = opt.update(g, opt.init(p), p)
+    const g = { ...(model() as Record<string, unknown>), layers: [{ attn: { wq: gauss(20, [8, 8]), wk: gauss(21, [8, 8]), wv: gauss(22, [8, 8]), wo: gauss(23, [8, 8]) }, mlp: { w1: gauss(24, [8, 16]), w2: gauss(25, [16, 8]), w3: gauss(26, [8, 16]) } }] }
+    const { updates, state } = opt.update(g as Params, opt.init(p), p) as { updates: any; state: any }
     expect(state.nextRefresh.item()).toBe(500)
-    const cols = new Set(arr((state.leaves as any).layers[0].attn.wq.projector.indices))
+    const cols = new Set(arr(state.leaves.layers[0].attn.wq.projector.indices))
     const gq = arr((g.layers as any)[0].attn.wq)
-    const uq = arr((updates.layers as any)[0].attn.wq)
+    const uq = arr(updates.layers[0].attn.wq)
     // the first Adam step is m̂/(√v̂ + ε) = g/(|g| + 1e-8) (to float32's 1 − 0.999 bias correction, ~1e-5 relative); signSGD is sign(g), scaled by 0.1
     const near = (u: number, ref: number) => expect(Math.abs(u - ref)).toBeLessThanOrEqual(2e-5 * Math.abs(ref))
     gq.forEach((x, i) => near(uq[i], cols.has(i % 8) ? (-lr * x) / (Math.abs(x) + 1e-8) : -lr * 0.1 * Math.sign(x)))
     const gk = arr((g.layers as any)[0].attn.wk)
-    arr((updates.layers as any)[0].attn.wk).forEach((u, i) => near(u, -lr * 0.1 * Math.sign(gk[i])))
+    arr(updates.layers[0].attn.wk).forEach((u, i) => near(u, -lr * 0.1 * Math.sign(gk[i])))
   })
 
   it('ρ = rank / width, or density; bad options are named', () => {

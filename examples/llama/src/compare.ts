@@ -113,7 +113,8 @@ export const feedValidation = (t: Trainer): Trainer => ({
     const last = s.valCurve.at(-1)
     if (!last || last.step !== s.position || !hasLossHistory(s.opt)) return t.step(s)
     const old = s.opt.losses
-    const opt = recordLoss(s.opt as never, last.loss)
+    // in a scope, so recordLoss's intermediates (the new entry, the shifted window) are released
+    const opt = scope(() => recordLoss(s.opt as never, last.loss))
     dispose(old)
     return t.step({ ...s, opt })
   },

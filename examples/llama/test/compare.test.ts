@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Tensor } from '@frugal-ts/core'
-import { Key, zeros } from '@frugal-ts/core'
+import { Key, currentBackend, memory, zeros } from '@frugal-ts/core'
 import { adamw, badam, frugal } from '@frugal-ts/frugal'
 import { cells, expandRuns, feedValidation, meanSd, parseLrGrid, peakCount, stateCount } from '../src/compare'
 import type { Corpus } from '../src/data'
@@ -92,5 +92,19 @@ describe('seeds and learning-rate grids', () => {
     const plain = runTraining(createTrainer(base, corpus)).state
     expect(Array.from((plain.opt as { losses: Tensor }).losses.dataSync()).filter(Number.isFinite)).toEqual([])
     disposeRun(plain)
+  })
+
+  it('feedValidation keeps memory flat: the replaced loss window and recordLoss’s intermediates are released', () => {
+    const t = feedValidation(createTrainer(base, corpus))
+    let s = t.init()
+    const fed = (x: typeof s) => ({ ...x, valCurve: [...x.valCurve, { step: x.position, loss: 2 + x.position / 100 }] })
+    s = t.step(fed(t.step(s).state)).state // traced and compiled
+    const before = memory(currentBackend())
+    for (let i = 0; i < 6; i++) s = t.step(fed(s)).state
+    const after = memory(currentBackend())
+    expect(after.tensors).toBe(before.tensors)
+    expect(after.bytes).toBe(before.bytes)
+    expect(Array.from((s.opt as { losses: Tensor }).losses.dataSync()).filter(Number.isFinite)).toHaveLength(7)
+    disposeRun(s)
   })
 })

@@ -7,6 +7,7 @@ import type { Corpus } from '../src/data'
 import { initParams } from '../src/model'
 import { presetDefaults } from '../src/optimizers'
 import { encode } from '../src/tokenizer'
+import { mergeRuns } from '../src/merge'
 import { orderings } from '../src/report'
 import type { TrainConfig } from '../src/train'
 import { createTrainer, disposeRun, runTraining } from '../src/train'
@@ -72,6 +73,13 @@ describe('seeds and learning-rate grids', () => {
     expect(out[0]).toMatch(/^a < c: within 1 sd \(gap 0\.1500, sds 0\.1000 \+ 0\.1000\)$/)
     expect(out[1]).toMatch(/^c < b: beyond 1 sd \(gap 0\.3500/)
     expect(orderings([r('a', 1, 0), r('b', 2, 0)])[0]).toMatch(/one seed, no spread/)
+  })
+
+  it('mergeRuns joins results made in pieces, seeds outermost, then comparison order, then rate; a run twice is an error', () => {
+    const r = (name: string, lr: number, seed: number) => ({ name, valLoss: 2, config: { ...base, seed, schedule: { ...base.schedule, lr } } }) as never
+    const merged = mergeRuns([[r('frugal-ada', 0.01, 1), r('adam', 0.003, 1)], [r('galore', 0.001, 0), r('adam', 0.01, 0), r('adam', 0.001, 0)]])
+    expect(merged.map((x: any) => `${x.config.seed} ${x.name} ${x.config.schedule.lr}`)).toEqual(['0 adam 0.001', '0 adam 0.01', '0 galore 0.001', '1 adam 0.003', '1 frugal-ada 0.01'])
+    expect(() => mergeRuns([[r('adam', 0.01, 0)], [r('adam', 0.01, 0)]])).toThrow(/two results hold the run adam@0.01#0/)
   })
 
   it('parseLrGrid reads a comma-separated list of positive rates', () => {

@@ -129,7 +129,7 @@ export const lossScene = (series: readonly Series[], title: string): Scene => {
   shapes.push({ kind: 'text', x: box.right + 15, y: ly + 4, text: 'lines: training', color: INK, anchor: 'start' })
   shapes.push({ kind: 'text', x: box.right + 15, y: ly + 22, text: 'dots: validation', color: INK, anchor: 'start' })
   if (series.some((s) => s.valCurve.some((v) => v.sd !== undefined)))
-    shapes.push({ kind: 'text', x: box.right + 15, y: ly + 40, text: 'bars: ±1 sd (seeds)', color: INK, anchor: 'start' })
+    shapes.push({ kind: 'text', x: box.right + 15, y: ly + 40, text: 'bars: ±1 sd', color: INK, anchor: 'start' })
   shapes.push({ kind: 'text', x: width / 2, y: 20, text: title, color: INK, anchor: 'middle' })
   shapes.push({ kind: 'text', x: (box.left + box.right) / 2, y: height - 18, text: 'step', color: INK, anchor: 'middle' })
   shapes.push({ kind: 'text', x: 12, y: box.top - 10, text: 'loss (nats/byte)', color: INK, anchor: 'start' })

@@ -202,8 +202,7 @@ export const sweepSeries = (runs: readonly RunResult[]): Series[] =>
       const { mean, sd } = meanSd(rs.map((r) => r.valCurve[j]?.loss ?? NaN))
       return { step: v.step, loss: mean, sd }
     })
-    const label = rs.length > 1 ? `${c.name} (${rs.length} seeds)` : c.name
-    return { name: label, trainLoss, valCurve }
+    return { name: c.name, trainLoss, valCurve }
   })
 
 /**
@@ -225,8 +224,11 @@ export const writeResults = (dir: string, results: readonly RunResult[], corpus:
   const json = { corpus, created: new Date().toISOString(), node: process.version, ...extra, runs: results }
   const repeated = cells(results).some((c) => c.valLosses.length > 1) || new Set(results.map((r) => r.config.schedule.lr)).size > 1
   const c0 = results[0]?.config
-  const what = repeated ? `mean of ${Math.max(...cells(results).map((c) => c.valLosses.length))} seeds at each best lr, bars: ±1 sd` : 'loss by optimizer'
-  const scene = lossScene(repeated ? sweepSeries(results) : results, c0 ? `Tiny LLaMA (${c0.model.layers}x${c0.model.width}, context ${c0.model.context}): ${what}` : 'loss')
+  const seeds = Math.max(...cells(results).map((c) => c.valLosses.length))
+  const title = repeated
+    ? `Tiny LLaMA ${c0?.model.layers}x${c0?.model.width}, ctx ${c0?.model.context}: mean of ${seeds} seed${seeds > 1 ? 's' : ''} at best lr, bars ±1 sd`
+    : c0 ? `Tiny LLaMA (${c0.model.layers}x${c0.model.width}, context ${c0.model.context}): loss by optimizer` : 'loss'
+  const scene = lossScene(repeated ? sweepSeries(results) : results, title)
   const files: [string, Uint8Array][] = [
     ['results.json', enc.encode(`${JSON.stringify(json, null, 1)}\n`)],
     ['loss.svg', enc.encode(toSvg(scene))],

@@ -147,8 +147,8 @@ describe('frugal-train runs', () => {
     }
     expect(r.stdout).toMatch(/orderings \(mean ± sd intervals apart = beyond 1 sd\):\n(  \S+ < \S+: (beyond|within) 1 sd .*\n){5}/)
     const svg = readFileSync(join(out, 'loss.svg'), 'utf8')
-    expect(svg).toContain('bars: ±1 sd (seeds)')
-    expect(svg).toContain('frugal-ada (2 seeds)')
+    expect(svg).toContain('bars: ±1 sd')
+    expect(svg).toContain('mean of 2 seeds at best lr, bars ±1 sd')
   })
 
   it('--help prints the usage', () => {

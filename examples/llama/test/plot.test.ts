@@ -39,7 +39,7 @@ describe('loss plot', () => {
     const bars = scene.shapes.filter((s) => s.kind === 'line' && s.x1 === s.x2 && s.width === 2) as { y1: number; y2: number }[]
     expect(bars).toHaveLength(2)
     expect(bars.map((b) => (b.y2 - b.y1) / pxPerLoss)).toEqual([expect.closeTo(0.1, 9), expect.closeTo(0.2, 9)])
-    expect(toSvg(scene)).toContain('bars: ±1 sd (seeds)')
+    expect(toSvg(scene)).toContain('bars: ±1 sd')
     // without sd there are no bars
     expect(lossScene([{ ...series[0], valCurve: [{ step: 20, loss: 2.6 }] }], 'x').shapes.some((s) => s.kind === 'line' && s.x1 === s.x2 && s.width === 2)).toBe(false)
   })

@@ -23,12 +23,12 @@ export interface Io {
  * sweep's grid (bench/results/llama-sweep, the default model, 3 seeds).
  */
 export const COMPARISON: readonly (Pick<OptimizerConfig, 'optimizer' | 'density'> & { readonly lr?: number })[] = [
-  { optimizer: 'adam', density: 1 },
-  { optimizer: 'galore', density: 0.25 },
-  { optimizer: 'badam', density: 0.25 },
-  { optimizer: 'frugal', density: 0.25 },
-  { optimizer: 'frugal', density: 0 },
-  { optimizer: 'adafrugal', density: 0.25 },
+  { optimizer: 'adam', density: 1, lr: 3e-3 },
+  { optimizer: 'galore', density: 0.25, lr: 1e-2 },
+  { optimizer: 'badam', density: 0.25, lr: 3e-3 },
+  { optimizer: 'frugal', density: 0.25, lr: 3e-3 },
+  { optimizer: 'frugal', density: 0, lr: 1e-2 },
+  { optimizer: 'adafrugal', density: 0.25, lr: 3e-3 },
 ]
 
 /** @internal a numeric flag or its default */

@@ -54,6 +54,7 @@ const modes: readonly CoordinateMode[] = ['randk', 'rows', 'columns']
  * const p = coordinates({ mode: 'columns' })
  * const ps = p.init(w, standaloneContext(0.5))! // w: [4, 6] → 3 column indices
  * p.down(g, ps).shape // [4, 3]
+ * p.init(w45, standaloneContext(0.5))!.indices.shape // w45: [4, 5] → [2] (Python's int(2.5) = 2)
  */
 export const coordinates = (options: CoordinatesOptions = {}): Projector<CoordinatesState> => {
   const { mode = 'randk' } = options

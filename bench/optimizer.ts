@@ -36,7 +36,7 @@ import { loadOurs, randomFloats, useTfBackend } from './src/contenders'
 import type { Measured, Row, TimeOptions, Timing } from './src/table'
 import { attempt, fmt, printTable, time } from './src/table'
 
-// 20 leaves: ρ = 0.25 makes round(ρ·20) = 5 blocks active, a quarter of the parameters (of 10 leaves, round(2.5) = 3 would be)
+// 20 leaves: ρ = 0.25 makes round(ρ·20) = 5 blocks active, exactly a quarter of the parameters (of 10 leaves, Python's round(2.5) = 2 would be a fifth)
 const [ROWS, COLS, LEAVES] = [500, 1000, 20]
 const SIZE = ROWS * COLS
 const TOTAL = SIZE * LEAVES

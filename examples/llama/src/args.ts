@@ -13,6 +13,8 @@ type Kind = { readonly int: true; readonly min: number } | { readonly num: true;
 /** Every flag and what its value must be. */
 const FLAGS = {
   compare: { bool: true },
+  seeds: { int: true, min: 1 },
+  'lr-grid': { str: true },
   optimizer: { oneOf: OPTIMIZERS },
   density: { num: true, lo: 0, hi: 1 },
   'update-gap': { int: true, min: 1 },
@@ -166,10 +168,13 @@ export const parseCommand = (argv: readonly string[]): Command => {
 /** The usage text of `--help`. */
 export const USAGE = `frugal-train: pre-train a tiny LLaMA on the State of the Union addresses with Adam, GaLore, BAdam or FRUGAL
 
-usage: frugal-train [pretrain] [flags]      one run, or --compare for all five
-       frugal-train finetune [flags]        sentiment classification: FRUGAL ρ=0 vs Adam vs GaLore
+usage: frugal-train [pretrain] [flags]      one run, or --compare for all six
+       frugal-train finetune [flags]        sentiment classification: Adam vs GaLore vs FRUGAL ρ=0 vs frugal-ft (--seeds N)
 
-  --compare                  adam, galore ρ=.25, badam ρ=.25, frugal ρ=.25, frugal ρ=0, same seed and steps
+  --compare                  adam, galore ρ=.25, badam ρ=.25, frugal ρ=.25, frugal ρ=0, frugal-ada ρ .25→.05,
+                             same seeds and steps; each at its swept learning rate unless --lr is given
+  --seeds N                  repeat every run with seeds seed, seed+1, …; tables show mean ± sd (default 1)
+  --lr-grid a,b,c            run every method at each learning rate; the best mean wins (grid and winner printed)
   --optimizer NAME           ${OPTIMIZERS.join(' | ')} (default frugal)
   --density ρ                subspace density in [0, 1] (default 0.25)
   --update-gap T             steps between subspace refreshes (default round(200·steps/2400), at most 200)

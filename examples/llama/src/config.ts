@@ -16,13 +16,19 @@ export interface Io {
   readonly stderr: { write(s: string): unknown; readonly isTTY?: boolean }
 }
 
-/** The run configurations of `--compare`: Adam, GaLore ρ .25, BAdam ρ .25, FRUGAL ρ .25 and ρ 0. */
-export const COMPARISON: readonly Pick<OptimizerConfig, 'optimizer' | 'density'>[] = [
-  { optimizer: 'adam', density: 1 },
-  { optimizer: 'galore', density: 0.25 },
-  { optimizer: 'badam', density: 0.25 },
-  { optimizer: 'frugal', density: 0.25 },
-  { optimizer: 'frugal', density: 0 },
+/**
+ * The run configurations of `--compare`: Adam, GaLore ρ .25, BAdam ρ .25,
+ * FRUGAL ρ .25 and ρ 0, and AdaFRUGAL ρ .25 → .05 (`frugal-ada`); `lr` is each
+ * method's learning rate when `--lr` is not given: the best of the committed
+ * sweep's grid (bench/results/llama-sweep, the default model, 3 seeds).
+ */
+export const COMPARISON: readonly (Pick<OptimizerConfig, 'optimizer' | 'density'> & { readonly lr?: number })[] = [
+  { optimizer: 'adam', density: 1, lr: 3e-3 },
+  { optimizer: 'galore', density: 0.25, lr: 1e-2 },
+  { optimizer: 'badam', density: 0.25, lr: 3e-3 },
+  { optimizer: 'frugal', density: 0.25, lr: 3e-3 },
+  { optimizer: 'frugal', density: 0, lr: 1e-2 },
+  { optimizer: 'adafrugal', density: 0.25, lr: 3e-3 },
 ]
 
 /** @internal a numeric flag or its default */

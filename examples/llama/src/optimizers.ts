@@ -1,16 +1,16 @@
 /**
  * The optimizers compared, as configurations of `@frugal-ts/frugal`: AdamW,
- * and GaLore, BAdam and FRUGAL as presets of the FRUGAL split combinator, all
- * with the same learning-rate schedule (linear warmup, cosine decay).
+ * and GaLore, BAdam, FRUGAL and AdaFRUGAL as presets of the FRUGAL split
+ * combinator, all with the same learning-rate schedule (linear warmup, cosine decay).
  */
 import type { GradientTransformation } from '@frugal-ts/frugal'
 import {
-  FrugalError, adamw, badam, frugal, galore, scaleByAdam, scaleByLion, trace, warmupCosineDecaySchedule,
+  FrugalError, adaFrugal, adamw, badam, frugal, galore, scaleByAdam, scaleByLion, trace, warmupCosineDecaySchedule,
 } from '@frugal-ts/frugal'
 import { UsageError } from './errors'
 
 /** The optimizer presets the CLI knows. */
-export const OPTIMIZERS = ['adam', 'galore', 'badam', 'frugal'] as const
+export const OPTIMIZERS = ['adam', 'galore', 'badam', 'frugal', 'adafrugal'] as const
 /** Projections of `--projection`. */
 export const PROJECTIONS = ['blocks', 'randk', 'columns', 'svd'] as const
 /** State-free parts of `--state-free`. */
@@ -21,7 +21,7 @@ export const STATEFUL = ['adam', 'lion', 'sgdm'] as const
 /** One optimizer run's configuration (what `results.json` records). */
 export interface OptimizerConfig {
   readonly optimizer: (typeof OPTIMIZERS)[number]
-  /** ρ, for galore, badam and frugal */
+  /** ρ, for galore, badam and frugal; ρ_start for adafrugal (which decays it to 0.05 over the run) */
   readonly density: number
   /** T: steps between subspace refreshes */
   readonly updateGap: number
@@ -94,12 +94,22 @@ export const makeOptimizer = (c: OptimizerConfig, s: ScheduleConfig): GradientTr
     }
     if (c.optimizer === 'galore') return galore(common)
     if (c.optimizer === 'badam') return badam({ ...common, blockOrder: 'descending' })
+    if (c.optimizer === 'adafrugal') {
+      // AdaFRUGAL: ρ from c.density to 0.05 over the run, T from 100 (×1.5 at each validation plateau)
+      const { density, updateGap, ...rest } = common
+      return adaFrugal({ ...rest, stateFreeScale: c.stateFreeScale, steps: s.steps, densityStart: density, densityEnd: ADA_DENSITY_END, gap: { init: ADA_GAP_INIT } })
+    }
     return frugal({ ...common, stateFreeScale: c.stateFreeScale })
   } catch (e) {
     if (e instanceof FrugalError) throw new UsageError(e.message)
     throw e
   }
 }
+
+/** AdaFRUGAL's final density ρ_end in the comparison (`frugal-ada`: ρ 0.25 → 0.05). */
+export const ADA_DENSITY_END = 0.05
+/** AdaFRUGAL's initial update gap T in the comparison (it grows from there). */
+export const ADA_GAP_INIT = 100
 
 /**
  * The update gap to use for a run of `steps` steps: the paper's T = 200 is

@@ -26,7 +26,8 @@ export interface Series {
   readonly name: string
   /** training loss per step (step i + 1 at index i) */
   readonly trainLoss: readonly number[]
-  readonly valCurve: readonly { readonly step: number; readonly loss: number }[]
+  /** validation loss at evaluated steps; `sd`, when given (a mean over seeds), is drawn as an error bar of ±sd */
+  readonly valCurve: readonly { readonly step: number; readonly loss: number; readonly sd?: number }[]
 }
 
 /** Colours of the runs, in order (colour-blind-safe Okabe–Ito). */
@@ -111,7 +112,15 @@ export const lossScene = (series: readonly Series[], title: string): Scene => {
     const flush = () => (run.length > 1 && shapes.push({ kind: 'polyline', points: run, color, width: 2 }), (run = []))
     curves[i].forEach((v, j) => (Number.isFinite(v) && v <= y1 ? run.push([x(j + 1), y(v)]) : flush()))
     flush()
-    for (const v of s.valCurve) if (Number.isFinite(v.loss) && v.loss <= y1) shapes.push({ kind: 'dot', x: x(v.step), y: y(v.loss), r: 4, color })
+    for (const v of s.valCurve) {
+      if (!(Number.isFinite(v.loss) && v.loss <= y1)) continue
+      if (v.sd !== undefined && Number.isFinite(v.sd) && v.sd > 0) {
+        const [top, bottom] = [y(Math.min(y1, v.loss + v.sd)), y(Math.max(y0, v.loss - v.sd))]
+        shapes.push({ kind: 'line', x1: x(v.step), y1: top, x2: x(v.step), y2: bottom, color, width: 2 })
+        for (const yy of [top, bottom]) shapes.push({ kind: 'line', x1: x(v.step) - 4, y1: yy, x2: x(v.step) + 4, y2: yy, color, width: 2 })
+      }
+      shapes.push({ kind: 'dot', x: x(v.step), y: y(v.loss), r: 4, color })
+    }
     const ly = box.top + 10 + i * 24
     shapes.push({ kind: 'line', x1: box.right + 15, y1: ly, x2: box.right + 45, y2: ly, color, width: 3 })
     shapes.push({ kind: 'text', x: box.right + 53, y: ly + 4, text: s.name, color: INK, anchor: 'start' })
@@ -119,6 +128,8 @@ export const lossScene = (series: readonly Series[], title: string): Scene => {
   const ly = box.top + 14 + series.length * 24
   shapes.push({ kind: 'text', x: box.right + 15, y: ly + 4, text: 'lines: training', color: INK, anchor: 'start' })
   shapes.push({ kind: 'text', x: box.right + 15, y: ly + 22, text: 'dots: validation', color: INK, anchor: 'start' })
+  if (series.some((s) => s.valCurve.some((v) => v.sd !== undefined)))
+    shapes.push({ kind: 'text', x: box.right + 15, y: ly + 40, text: 'bars: ±1 sd', color: INK, anchor: 'start' })
   shapes.push({ kind: 'text', x: width / 2, y: 20, text: title, color: INK, anchor: 'middle' })
   shapes.push({ kind: 'text', x: (box.left + box.right) / 2, y: height - 18, text: 'step', color: INK, anchor: 'middle' })
   shapes.push({ kind: 'text', x: 12, y: box.top - 10, text: 'loss (nats/byte)', color: INK, anchor: 'start' })

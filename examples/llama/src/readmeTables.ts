@@ -10,7 +10,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { RunResult } from './report'
-import { formatBytes, formatTable } from './report'
+import { formatBytes, formatTable, gridTable, sweepTable } from './report'
+import { finetuneTable } from './finetune'
 
 /** A committed `results.json`. */
 export interface CommittedResults {
@@ -34,10 +35,21 @@ const summary = (runs: readonly RunResult[]): string => {
 }
 
 /**
- * The table formats: `report` is what `frugal-train --compare` prints (`formatTable`), `summary` the root README's.
+ * The table formats: `report` is what `frugal-train --compare` prints (`formatTable`), `summary` the root README's,
+ * `sweep` and `grid` those of a `--seeds`/`--lr-grid` sweep (`sweepTable`, `gridTable`), `finetune` the
+ * fine-tuning table (`finetuneTable`, rendered from the folder's `finetune.json`).
  * @example formats.summary(results.runs)
  */
-export const formats: Readonly<Record<string, (runs: readonly RunResult[]) => string>> = { report: formatTable, summary }
+export const formats: Readonly<Record<string, (runs: readonly RunResult[]) => string>> = {
+  report: formatTable,
+  summary,
+  sweep: sweepTable,
+  grid: gridTable,
+  finetune: (runs) => finetuneTable(runs as unknown as Parameters<typeof finetuneTable>[0]),
+}
+
+/** The committed file a format renders from. */
+const resultsFile = (format: string): string => (format === 'finetune' ? 'finetune.json' : 'results.json')
 
 const marker = /<!-- results:(\S+) (\S+) -->\n([\s\S]*?)<!-- \/results -->/g
 
@@ -62,7 +74,7 @@ export const markedTables = (text: string): MarkedTable[] => [...text.matchAll(m
 export const renderTable = (root: string, dir: string, format: string): string => {
   const render = formats[format]
   if (!render) throw new Error(`unknown results table format '${format}' for ${dir} (known: ${Object.keys(formats).join(', ')})`)
-  const file = join(root, dir, 'results.json')
+  const file = join(root, dir, resultsFile(format))
   if (!existsSync(file)) throw new Error(`${file} not found: a results table must be rendered from committed results`)
   const results = JSON.parse(readFileSync(file, 'utf8')) as CommittedResults
   if (!Array.isArray(results.runs) || results.runs.length === 0) throw new Error(`${file} has no runs`)

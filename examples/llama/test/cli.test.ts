@@ -26,7 +26,11 @@ const dir = mkdtempSync(join(tmpdir(), 'llama-cli-'))
 
 describe('frugal-train: bad input is one line on stderr and exit status 2', () => {
   const cases: [string, string[], RegExp][] = [
-    ['an unknown optimizer', ['--optimizer', 'adagrad'], /unknown optimizer "adagrad" \(expected one of adam, galore, badam, frugal\)/],
+    ['an unknown optimizer', ['--optimizer', 'adagrad'], /unknown optimizer "adagrad" \(expected one of adam, galore, badam, frugal, adafrugal\)/],
+    ['a bad --lr-grid entry', ['--compare', '--lr-grid', '1e-3,zero'], /--lr-grid entries must be numbers > 0, got "zero" \(entry 2 of "1e-3,zero"\)/],
+    ['a repeated --lr-grid rate', ['--lr-grid', '0.01,1e-2'], /--lr-grid has a repeated learning rate/],
+    ['--seeds 0', ['--seeds', '0'], /--seeds must be an integer ≥ 1, got "0"/],
+    ['--save with --seeds', ['--seeds', '2', '--save', join(dir, 'x.ckpt')], /--save cannot be used with --seeds or --lr-grid/],
     ['an unknown projection', ['--projection', 'qr'], /unknown projection "qr" \(expected one of blocks, randk, columns, svd\)/],
     ['a density above 1', ['--density', '1.5'], /density must be in \[0, 1\], got "1.5" \(at --density\)/],
     ['a negative density', ['--density=-0.1'], /density must be in \[0, 1\]/],
@@ -75,16 +79,16 @@ describe('frugal-train: bad input is one line on stderr and exit status 2', () =
   it('the bin does the same when spawned', () => {
     const r = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'frugal-train.js'), '--optimizer', 'adagrad'], { encoding: 'utf8' })
     expect(r.status).toBe(2)
-    expect(r.stderr.trim()).toBe('frugal-train: unknown optimizer "adagrad" (expected one of adam, galore, badam, frugal) (at --optimizer)')
+    expect(r.stderr.trim()).toBe('frugal-train: unknown optimizer "adagrad" (expected one of adam, galore, badam, frugal, adafrugal) (at --optimizer)')
   })
 })
 
 describe('frugal-train runs', () => {
-  it('--compare trains the five runs and writes the table, results.json, loss.svg and loss.png', () => {
+  it('--compare trains the six runs and writes the table, results.json, loss.svg and loss.png', () => {
     const out = join(dir, 'compare')
     const r = run(...TINY, '--compare', '--steps', '4', '--out', out)
     expect(r.code).toBe(0)
-    const names = ['adam', 'galore', 'badam', 'frugal-0.25', 'frugal-0']
+    const names = ['adam', 'galore', 'badam', 'frugal-0.25', 'frugal-0', 'frugal-ada']
     for (const n of names) expect(r.stdout).toMatch(new RegExp(`\\| ${n.replace('.', '\\.')} +\\|`))
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
     expect(results.runs.map((x: { name: string }) => x.name)).toEqual(names)
@@ -99,6 +103,9 @@ describe('frugal-train runs', () => {
     const bytes = Object.fromEntries(results.runs.map((x: { name: string; stateBytes: number }) => [x.name, x.stateBytes]))
     expect(bytes['frugal-0']).toBeLessThan(bytes['frugal-0.25'])
     expect(bytes['frugal-0.25']).toBeLessThan(bytes.adam)
+    expect(bytes['frugal-ada']).toBeLessThan(bytes.adam)
+    for (const x of results.runs) expect(x.projectableStateBytes).toBeLessThanOrEqual(x.adamProjectableStateBytes)
+    expect(results.runs[0].projectableStateBytes).toBe(results.runs[0].adamProjectableStateBytes)
     expect(readFileSync(join(out, 'loss.svg'), 'utf8')).toMatch(/^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>\n$/)
     const png = PNG.sync.read(readFileSync(join(out, 'loss.png')))
     expect([png.width, png.height]).toEqual([900, 540])
@@ -119,6 +126,35 @@ describe('frugal-train runs', () => {
     expect(b.valCurve).toEqual(a.valCurve)
     expect(b.config).toEqual(a.config)
     expect(run('--resume', ckpt, '--width', '32').stderr).toMatch(/--width cannot be used with --resume/)
+  })
+
+  it('--seeds and --lr-grid run every method at every rate and seed; the tables give mean ± sd and the best rate', () => {
+    const out = join(dir, 'sweep')
+    const r = run(...TINY, '--compare', '--steps', '4', '--seeds', '2', '--lr-grid', '0.001,0.02', '--out', out)
+    expect(r.code).toBe(0)
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
+    expect(results.seeds).toBe(2)
+    expect(results.lrGrid).toEqual([0.001, 0.02])
+    const runs = results.runs as { name: string; valLoss: number; config: { seed: number; schedule: { lr: number } } }[]
+    expect(runs).toHaveLength(6 * 2 * 2)
+    const names = ['adam', 'galore', 'badam', 'frugal-0.25', 'frugal-0', 'frugal-ada']
+    for (const n of names) {
+      // mean and sample sd recomputed here from the raw final losses
+      const stats = [0.001, 0.02].map((lr) => {
+        const v = runs.filter((x) => x.name === n && x.config.schedule.lr === lr).map((x) => x.valLoss)
+        expect(runs.filter((x) => x.name === n && x.config.schedule.lr === lr).map((x) => x.config.seed)).toEqual([0, 1])
+        const m = (v[0] + v[1]) / 2
+        return { lr, m, sd: Math.abs(v[0] - v[1]) / Math.SQRT2 }
+      })
+      const win = stats[0].m <= stats[1].m ? stats[0] : stats[1]
+      const cell = `${win.m.toFixed(4)} ± ${win.sd.toFixed(4)} (2)`
+      expect(r.stdout).toContain(`**${cell}**`) // the grid marks the winner
+      expect(r.stdout).toMatch(new RegExp(`\\| ${n.replace('.', '\\.')} +\\| +${win.lr} \\| +${cell.replace(/[.()]/g, '\\$&')} \\|`))
+    }
+    expect(r.stdout).toMatch(/orderings \(mean ± sd intervals apart = beyond 1 sd\):\n(  \S+ < \S+: (beyond|within) 1 sd .*\n){5}/)
+    const svg = readFileSync(join(out, 'loss.svg'), 'utf8')
+    expect(svg).toContain('bars: ±1 sd')
+    expect(svg).toContain('mean of 2 seeds at best lr, bars ±1 sd')
   })
 
   it('--help prints the usage', () => {

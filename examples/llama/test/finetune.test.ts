@@ -23,20 +23,27 @@ describe('fine-tuning', () => {
     Array.from(padded.dataSync().slice(0, 2)).forEach((v, i) => expect(v).toBeCloseTo(alone[i], 5))
   })
 
-  it('frugal-train finetune compares adam, galore and frugal ρ=0 and writes finetune.json', () => {
+  it('frugal-train finetune compares adam, galore, frugal ρ=0 and frugal-ft over seeds and writes finetune.json', () => {
     const out = mkdtempSync(join(tmpdir(), 'llama-ft-'))
     let stdout = ''
     const code = main(
-      ['finetune', '--layers', '1', '--width', '16', '--heads', '2', '--context', '16', '--pretrain-steps', '3', '--steps', '3', '--batch', '4', '--out', out],
+      ['finetune', '--layers', '1', '--width', '16', '--heads', '2', '--context', '16', '--pretrain-steps', '3', '--steps', '3', '--batch', '4', '--seeds', '2', '--out', out],
       { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true, isTTY: false } },
     )
     expect(code).toBe(0)
     const r = JSON.parse(readFileSync(join(out, 'finetune.json'), 'utf8'))
-    expect(r.runs.map((x: { name: string }) => x.name)).toEqual(['adam', 'galore', 'frugal-0'])
-    const frugal = r.runs[2]
+    const names = ['adam', 'galore', 'frugal-0', 'frugal-ft']
+    expect(r.runs.map((x: { name: string; seed: number }) => `${x.name}/${x.seed}`)).toEqual([...names.map((n) => `${n}/0`), ...names.map((n) => `${n}/1`)])
+    const [adam, , frugal, ft] = r.runs
     expect(frugal.config).toMatchObject({ optimizer: 'frugal', density: 0, stateFree: 'signsgd', stateFreeScale: 0.1 })
+    expect(ft.config).toMatchObject({ preset: 'frugalFinetune', rank: 8, density: 0.5, updateGap: 500, projection: 'columns', stateFreeScale: 0.1 })
     for (const x of r.runs) expect(x.accuracy).toBeGreaterThan(0.2)
-    expect(frugal.stateBytes).toBeLessThan(r.runs[0].stateBytes)
-    expect(stdout).toMatch(/\| frugal-0 \| \d+\.\d% \|/)
+    expect(frugal.stateBytes).toBeLessThan(ft.stateBytes)
+    // frugal-ft keeps Adam state on 8 of 16 columns of wq and wv: 2 × (16·8 floats × 2 moments + a count + 8 int32 column indices) more than frugal-0
+    expect(ft.stateBytes - frugal.stateBytes).toBe(2 * (16 * 8 * 4 * 2 + 4 + 8 * 4))
+    expect(ft.stateBytes).toBeLessThan(adam.stateBytes)
+    const acc = (n: string) => r.runs.filter((x: { name: string }) => x.name === n).map((x: { accuracy: number }) => 100 * x.accuracy)
+    const [a, b] = acc('frugal-ft')
+    expect(stdout).toContain(`| frugal-ft | ${((a + b) / 2).toFixed(1)}% ± ${(Math.abs(a - b) / Math.SQRT2).toFixed(1)} (2) |`)
   })
 })

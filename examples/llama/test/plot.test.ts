@@ -31,8 +31,21 @@ describe('loss plot', () => {
     expect(blue).toBeGreaterThan(100)
   })
 
+  it('draws ±sd error bars on validation dots of seed means, to the scale of the dots', () => {
+    const series = [{ name: 'adam (3 seeds)', trainLoss: Array.from({ length: 40 }, (_, i) => 3 - i / 40), valCurve: [{ step: 20, loss: 2.6, sd: 0.05 }, { step: 40, loss: 2.2, sd: 0.1 }] }]
+    const scene = lossScene(series, 'bars')
+    const dots = scene.shapes.filter((s) => s.kind === 'dot') as { y: number }[]
+    const pxPerLoss = (dots[1].y - dots[0].y) / (2.6 - 2.2) // the dots fix the scale, independently of the bars
+    const bars = scene.shapes.filter((s) => s.kind === 'line' && s.x1 === s.x2 && s.width === 2) as { y1: number; y2: number }[]
+    expect(bars).toHaveLength(2)
+    expect(bars.map((b) => (b.y2 - b.y1) / pxPerLoss)).toEqual([expect.closeTo(0.1, 9), expect.closeTo(0.2, 9)])
+    expect(toSvg(scene)).toContain('bars: ±1 sd')
+    // without sd there are no bars
+    expect(lossScene([{ ...series[0], valCurve: [{ step: 20, loss: 2.6 }] }], 'x').shapes.some((s) => s.kind === 'line' && s.x1 === s.x2 && s.width === 2)).toBe(false)
+  })
+
   it('has a 5×7 glyph (descenders 2 rows deeper) for every character it uses', () => {
-    for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:-+()%/=_ρ×·') {
+    for (const ch of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:-+()%/=_ρ×·±') {
       const g = glyph(ch)
       expect(g.length === GLYPH.height || (g.length === GLYPH.height + 2 && 'gjpqyρ'.includes(ch))).toBe(true)
       for (const row of g) expect(row).toHaveLength(GLYPH.width)

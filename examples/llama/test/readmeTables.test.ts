@@ -24,8 +24,13 @@ describe('README results tables are rendered from committed results', () => {
     })
 
   it('the tables of the root README, examples/llama/README.md and bench/results/llama/table.md are marked', () => {
-    expect(markedTables(read('README.md')).map((t) => `${t.dir} ${t.format}`)).toEqual(['bench/results/llama-default summary', 'bench/results/llama summary'])
-    expect(markedTables(read('examples/llama/README.md')).map((t) => `${t.dir} ${t.format}`)).toEqual(['bench/results/llama-default report'])
+    expect(markedTables(read('README.md')).map((t) => `${t.dir} ${t.format}`)).toEqual(['bench/results/llama-sweep sweep', 'bench/results/llama summary'])
+    expect(markedTables(read('examples/llama/README.md')).map((t) => `${t.dir} ${t.format}`)).toEqual([
+      'bench/results/llama-sweep grid',
+      'bench/results/llama-sweep sweep',
+      'bench/results/llama-default report',
+      'bench/results/llama-finetune finetune',
+    ])
     expect(markedTables(read('bench/results/llama/table.md')).map((t) => `${t.dir} ${t.format}`)).toEqual(['bench/results/llama report'])
   })
 
@@ -34,7 +39,7 @@ describe('README results tables are rendered from committed results', () => {
     expect(unmarked).toEqual([])
   })
 
-  it.fails('known failure: the fine-tuning table of examples/llama/README.md has no committed results behind it (no bench/results/*/finetune.json yet)', () => {
+  it('the fine-tuning table of examples/llama/README.md is marked (rendered from bench/results/llama-finetune/finetune.json)', () => {
     const unmarked = unmarkedTables(read('examples/llama/README.md')).filter((h) => /test accuracy/.test(h))
     expect(unmarked).toEqual([])
   })

@@ -11,6 +11,7 @@ import type { Projector } from '../src/projectors/Projector'
 import { residualOf, standaloneContext } from '../src/projectors/Projector'
 import type { SvdSide, SvdType } from '../src/projectors/svd'
 import { svdProjector } from '../src/projectors/svd'
+import { pythonRound } from './pythonRound'
 
 const params = checkParams({ numRuns: 30 })
 const gaussian = (seed: number, shape: number[]): Tensor => Key.normal(Key.key(seed), shape)
@@ -58,8 +59,9 @@ describe('svdProjector', () => {
         const cap = (r: number) => (type === 'svd' ? Math.min(r, Math.min(m, n)) : r)
         const left = side === 'left' || side === 'full' || (side === 'std' && m < n) || (side === 'reverse_std' && m >= n)
         const right = side === 'right' || side === 'full' || (side === 'std' && m >= n) || (side === 'reverse_std' && m < n)
-        const rl = Math.round(rho * m)
-        const rr = Math.round(rho * n)
+        // Python's round (halves to even), as the authors' galore_projector.py; `full` sizes both sides from min(m, n)
+        const rl = pythonRound(rho * (side === 'full' ? Math.min(m, n) : m))
+        const rr = pythonRound(rho * (side === 'full' ? Math.min(m, n) : n))
         if ((left && rl === 0) || (right && rr === 0)) {
           expect(ps).toBeNull()
           return
@@ -166,11 +168,11 @@ describe('coordinates', () => {
 describe('blocks', () => {
   const orders = ['ascending', 'descending', 'mirror', 'random'] as const
 
-  it('round(ρ·L) blocks are active in every period', () => {
+  it('round(ρ·L) blocks (Python round, halves to even) are active in every period', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 12 }), density, fc.constantFrom(...orders), fc.nat(20), (total, rho, order, period) => {
         const active = activeBlocks(order, period, total, rho, Key.foldIn(Key.key(0), period))
-        expect(active).toHaveLength(Math.round(rho * total))
+        expect(active).toHaveLength(pythonRound(rho * total))
         expect(new Set(active).size).toBe(active.length)
         expect(active.every((i) => i >= 0 && i < total)).toBe(true)
       }),

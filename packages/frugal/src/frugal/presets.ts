@@ -1,6 +1,6 @@
-import { FrugalError } from '../FrugalError'
+import { FrugalError, check } from '../FrugalError'
 import type { GradientTransformation } from '../GradientTransformation'
-import type { BlockOrder } from '../projectors/blocks'
+import type { BlockCount, BlockOrder } from '../projectors/blocks'
 import { blocks } from '../projectors/blocks'
 import type { CoordinateMode } from '../projectors/coordinates'
 import { coordinates } from '../projectors/coordinates'
@@ -11,14 +11,15 @@ import type { ScalarOrSchedule } from '../schedules'
 import type { ScaleByAdamOptions, ScaleByAdamState } from '../transforms/adam'
 import { scaleByAdam } from '../transforms/adam'
 import type { ProjectableRule } from './projectable'
-import type { Density, UpdateGap } from './schedules'
+import type { AdaFrugalGapOptions, Density, UpdateGap } from './schedules'
+import { adaFrugalGap, linearDensity } from './schedules'
 import type { FrugalTransformation, StateFree } from './split'
 import { frugalSplit } from './split'
 import { checkKeys } from '../internal/options'
 
 const FRUGAL_OPTION_KEYS = [
   'learningRate', 'density', 'updateGap', 'weightDecay', 'stateFree', 'projectedScale', 'stateFreeScale', 'resetOnRefresh',
-  'projector', 'blockOrder', 'svdSide', 'svdType', 'projectable', 'seed', 'stateful', 'b1', 'b2', 'eps', 'epsRoot', 'biasCorrection',
+  'projector', 'blockOrder', 'blockCount', 'svdSide', 'svdType', 'projectable', 'seed', 'stateful', 'b1', 'b2', 'eps', 'epsRoot', 'biasCorrection',
 ] as const satisfies readonly (keyof FrugalOptions)[]
 
 /** The presets' float hyperparameters `injectHyperparams` may make state; density, gap, seed and projector stay static. */
@@ -57,6 +58,8 @@ export interface FrugalOptions extends ScaleByAdamOptions {
   readonly projector?: ProjectorChoice
   /** order of the blocks projector (`frugal`: default `random`; `badam`: `descending`) */
   readonly blockOrder?: BlockOrder
+  /** how the blocks projector counts active blocks from ρ·L (default `round`, Python's; `adaFrugal`: `floor`) */
+  readonly blockCount?: BlockCount
   /** side of the svd projector (default `std`) */
   readonly svdSide?: SvdSide
   /** type of the svd projector (default `svd`) */
@@ -74,7 +77,7 @@ const projectorOf = (o: FrugalOptions, fallback: ProjectorChoice, at: string): P
   if (typeof p === 'object' && p !== null) return p
   switch (p) {
     case 'blocks':
-      return blocks({ order: o.blockOrder ?? 'random' })
+      return blocks({ order: o.blockOrder ?? 'random', count: o.blockCount ?? 'round' })
     case 'svd':
       return svdProjector({ side: o.svdSide, type: o.svdType })
     case 'randk':
@@ -161,3 +164,52 @@ export const badam = (options: FrugalOptions): FrugalAdamTransformation =>
   build(options, { projector: 'blocks', blockOrder: 'descending', stateFree: 'none' }, 'badam')
 /** The hyperparameters `injectHyperparams(badam)` makes state. @example injectHyperparams(badam)({ learningRate: 1e-3 }) */
 badam.injectable = PRESET_INJECTABLE
+
+/**
+ * Options of `adaFrugal`: those of `frugal` but the density and the gap, which AdaFRUGAL schedules.
+ * @example adaFrugal({ learningRate: 1e-3, steps: 10_000, densityStart: 0.25, densityEnd: 0.05 })
+ * @see AdaFRUGAL, arXiv 2601.11568
+ */
+export interface AdaFrugalOptions extends Omit<FrugalOptions, 'density' | 'updateGap'> {
+  /** N: the steps over which ρ decays (the run's length) */
+  readonly steps: number
+  /** ρ_start (default 0.25) */
+  readonly densityStart?: number
+  /** ρ_end (default 0.05) */
+  readonly densityEnd?: number
+  /** the dynamic gap (default T from 100, ×1.5 per plateau of relative change < 0.005, at most 1000) */
+  readonly gap?: AdaFrugalGapOptions
+}
+
+/**
+ * AdaFRUGAL (arXiv 2601.11568) as a configuration of the FRUGAL combinator:
+ * blocks with ρ_t = max(ρ_end, ρ_start − (ρ_start − ρ_end)·t/N)
+ * (`linearDensity`), ⌊ρ_t·L⌋ active blocks (`blockCount: 'floor'`), and
+ * the update gap T of `adaFrugalGap` (from 100, ×1.5 at each validation
+ * plateau, capped at 1000): feed it each validation loss with `recordLoss`.
+ * Everything else is `frugal`'s (AdamW on the active blocks, signSGD on the rest).
+ * @param options `steps` (N), the density range, and any `frugal` option
+ * @returns a `FrugalTransformation` whose state keeps the last validation losses
+ * @throws FrugalError naming the bad option, e.g. `steps must be a positive integer, got 0 (at adaFrugal.steps)`
+ * @see AdaFRUGAL, arXiv 2601.11568; https://arxiv.org/abs/2411.07837 (FRUGAL)
+ * @example
+ * const opt = adaFrugal({ learningRate: 1e-3, steps: 400 })
+ * let state = opt.init(params)
+ * state = recordLoss(state, validationLoss) // after each evaluation
+ */
+export const adaFrugal = (options: AdaFrugalOptions): FrugalAdamTransformation => {
+  const at = 'adaFrugal'
+  if (!options || typeof options !== 'object') throw new FrugalError(`options must be an object with a learningRate and steps, got ${typeof options} (at ${at})`)
+  checkKeys(options, [...FRUGAL_OPTION_KEYS.filter((k) => k !== 'density' && k !== 'updateGap'), 'steps', 'densityStart', 'densityEnd', 'gap'], at)
+  const { steps, densityStart = 0.25, densityEnd = 0.05, gap, ...rest } = options
+  check(steps, 'positiveInteger', `${at}.steps`)
+  check(densityStart, 'unit', `${at}.densityStart`)
+  check(densityEnd, 'unit', `${at}.densityEnd`)
+  return build(
+    { ...rest, density: linearDensity({ init: densityStart, end: densityEnd, transitionSteps: steps }), updateGap: adaFrugalGap(gap) },
+    { projector: 'blocks', blockCount: 'floor' },
+    at,
+  )
+}
+/** The hyperparameters `injectHyperparams(adaFrugal)` makes state. @example injectHyperparams(adaFrugal)({ learningRate: 1e-3, steps: 400 }) */
+adaFrugal.injectable = PRESET_INJECTABLE

@@ -105,16 +105,38 @@ export const unsupported = (name: string, path: Tree.Path, shape: ShapeNS.Shape,
 }
 
 /**
- * round(ρ·n) with halves rounded up, clamped to [0, n]: the size rule of svd ranks and blocks.
- * @example roundedCount(0.25, 10) // 3
- * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ * Python's `round` of a float: the nearest integer, halves to the even one
+ * (`round(2.5) = 2`, `round(3.5) = 4`, `round(-0.5) = 0`), exact for every
+ * double (`x − ⌊x⌋` is computed without rounding error).
+ * @example roundHalfEven(2.5) // 2
+ * @example roundHalfEven(3.5) // 4
+ * @see https://docs.python.org/3/library/functions.html#round
  */
-export const roundedCount = (density: number, n: number): number => Math.min(n, Math.max(0, Math.round(density * n)))
+export const roundHalfEven = (x: number): number => {
+  if (!Number.isFinite(x)) return x
+  const f = Math.floor(x)
+  const d = x - f
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f
+}
 
 /**
- * ⌊ρ·n⌋ clamped to [0, n], robust to float error just below an integer (0.29·100 = 28.999…): the size rule of RandK, rows and columns.
- * @example flooredCount(0.25, 10) // 2
- * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
+ * Python's `round(n · ρ)` (halves to even), clamped to [0, n]: the size rule of
+ * the authors' svd rank (`round(grad_shape[1] * density)`) and of the number of
+ * active blocks (`round(len(params) * density)`). ρ = 0.25 of 10 leaves is
+ * round(2.5) = 2 blocks; ρ = 0.5 of a 5-wide side is rank round(2.5) = 2.
+ * @example roundedCount(0.25, 10) // 2
+ * @example roundedCount(0.25, 14) // 4 (round(3.5))
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL; the authors' galore_projector.py and proj_optimizer_templates.py)
  */
-export const flooredCount = (density: number, n: number): number =>
-  Math.min(n, Math.max(0, Math.floor(density * n + 1e-9)))
+export const roundedCount = (density: number, n: number): number => Math.min(n, Math.max(0, roundHalfEven(n * density)))
+
+/**
+ * Python's `int(n · ρ)` (truncation of the float product), clamped to [0, n]:
+ * the size rule of the authors' RandK, rows and columns
+ * (`randperm(total_length)[:int(total_length * density)]`). The float product
+ * is taken as it is, as Python does: 0.29 · 100 = 28.999999999999996 keeps 28.
+ * @example flooredCount(0.25, 10) // 2
+ * @example flooredCount(0.29, 100) // 28
+ * @see https://arxiv.org/abs/2411.07837 (FRUGAL; the authors' coordinate_projector.py)
+ */
+export const flooredCount = (density: number, n: number): number => Math.min(n, Math.max(0, Math.floor(n * density)))

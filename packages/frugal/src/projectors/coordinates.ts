@@ -8,6 +8,10 @@ import { checkOptions } from '../internal/options'
 /**
  * Which coordinates are kept: `randk` ⌊ρ·size⌋ random entries of the leaf,
  * `rows` ⌊ρ·shape[0]⌋ random rows, `columns` ⌊ρ·shape[last]⌋ random columns.
+ * ⌊·⌋ is Python's `int()` of the float product, as the authors'
+ * `coordinate_projector.py` (`flooredCount`): ρ = 0.5 of 5 columns keeps 2, ρ = 0.29 of 100 keeps 28.
+ * Note the layout: the authors' PyTorch weights are [out, in], so their
+ * `columns` are input features; a weight used as x·W ([in, out]) has its input features on `rows`.
  * @example coordinates({ mode: 'columns' })
  * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
  */
@@ -51,6 +55,7 @@ const modes: readonly CoordinateMode[] = ['randk', 'rows', 'columns']
  * const p = coordinates({ mode: 'columns' })
  * const ps = p.init(w, standaloneContext(0.5))! // w: [4, 6] → 3 column indices
  * p.down(g, ps).shape // [4, 3]
+ * p.init(w45, standaloneContext(0.5))!.indices.shape // w45: [4, 5] → [2] (Python's int(2.5) = 2)
  */
 export const coordinates = (options: CoordinatesOptions = {}): Projector<CoordinatesState> => {
   checkOptions(options, ['mode'], 'coordinates')

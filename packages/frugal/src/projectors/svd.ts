@@ -7,8 +7,10 @@ import { checkOptions } from '../internal/options'
 
 /**
  * Which side of an m×n gradient is projected: `left` keeps Pᵀg (r = round(ρ·m)
- * rows), `right` keeps gQ (r = round(ρ·n) columns), `full` both; `std` is
- * GaLore's default (right when m ≥ n, else left), `reverse_std` the opposite.
+ * rows), `right` keeps gQ (r = round(ρ·n) columns), `full` both with
+ * r = round(ρ·min(m, n)) on each side; `std` is GaLore's default (right when
+ * m ≥ n, else left), `reverse_std` the opposite. `round` is Python's (halves
+ * to even, as the authors' `galore_projector.py`): ρ = 0.5 of a 5-wide side is rank 2.
  * @example svdProjector({ side: 'full' })
  * @see https://arxiv.org/abs/2411.07837 (FRUGAL)
  */
@@ -107,6 +109,7 @@ const randomBasis = (type: SvdType, dim: number, r: number, key: Key.Key): Tenso
  * const p = svdProjector({ side: 'std' })
  * const ps = p.refresh(g, null, standaloneContext(0.25))! // g: [8, 4] → right basis [4, 1]
  * p.down(g, ps).shape // [8, 1]
+ * p.refresh(g85, null, standaloneContext(0.5))!.right!.shape // g85: [8, 5] → [5, 2] (Python's round(2.5) = 2)
  */
 export const svdProjector = (options: SvdProjectorOptions = {}): Projector<SvdProjectorState> => {
   checkOptions(options, ['side', 'type'], 'svdProjector')
@@ -119,6 +122,10 @@ export const svdProjector = (options: SvdProjectorOptions = {}): Projector<SvdPr
   const ranks = (shape: ShapeNS.Shape, density: number) => {
     const [m, n] = shape
     const s = resolveSide(side, m, n)
+    if (s.left && s.right) {
+      const r = roundedCount(density, Math.min(m, n))
+      return { left: r, right: r }
+    }
     return { left: s.left ? roundedCount(density, m) : null, right: s.right ? roundedCount(density, n) : null }
   }
   const empty = (r: { left: number | null; right: number | null }) => r.left === 0 || r.right === 0

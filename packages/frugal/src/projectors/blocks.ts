@@ -105,8 +105,13 @@ export const blocks = (options: BlocksOptions = {}): Projector<BlockState> => {
     throw new FrugalError(`order must be one of ${orders.join(', ')}, got ${JSON.stringify(order)} (at blocks.order)`)
   if (count !== 'round' && count !== 'floor')
     throw new FrugalError(`count must be 'round' or 'floor', got ${JSON.stringify(count)} (at blocks.count)`)
-  const choose = (ctx: ProjectorContext): BlockState | null =>
-    activeBlocks(order, ctx.period, ctx.total, ctx.density, ctx.periodKey, count).includes(ctx.index) ? ACTIVE : null
+  // every leaf of a refresh asks for the same period's choice: it is drawn once (one permutation, not one per leaf)
+  let last: { readonly key: string; readonly active: ReadonlySet<number> } | null = null
+  const choose = (ctx: ProjectorContext): BlockState | null => {
+    const key = `${ctx.period}|${ctx.total}|${ctx.density}|${Array.from(ctx.periodKey.dataSync()).join(',')}`
+    if (last === null || last.key !== key) last = { key, active: new Set(activeBlocks(order, ctx.period, ctx.total, ctx.density, ctx.periodKey, count)) }
+    return last.active.has(ctx.index) ? ACTIVE : null
+  }
   return {
     name: 'blocks',
     validate: () => undefined,

@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'test-pack/test/**/*.test.ts'],
     testTimeout: 60_000,
+    // hooks that remove large temporary trees (the pack test's installed project) outlast the 10 s default on a loaded machine
+    hookTimeout: 120_000,
     pool: 'forks',
   },
 })

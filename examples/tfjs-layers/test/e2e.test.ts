@@ -4,7 +4,7 @@
  * dist/, serves it on 127.0.0.1, trains the classifier with `fit` under
  * tf.train.adam and under FRUGAL on tfjs-webgl, and checks that both trained
  * (the loss fell, accuracy above chance) and FRUGAL's state is at most half of
- * Adam's. Skipped, saying why, when there is no Chromium.
+ * Adam's. Skipped, saying why, when there is no Chromium (failed under CI=true).
  */
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -23,7 +23,15 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = join(root, 'dist')
 const executablePath = process.env.FRUGAL_CHROMIUM ?? '/usr/bin/chromium'
 const missing = !existsSync(executablePath)
-if (missing)
+// under CI (CI=true) a missing Chromium fails the run instead of skipping it, as in examples/web
+const ci = process.env.CI !== undefined && !['', '0', 'false'].includes(process.env.CI)
+if (missing && ci)
+  describe('examples/tfjs-layers in headless Chromium (CI=true)', () => {
+    it('needs Chromium', () => {
+      throw new Error(`CI=true but ${executablePath} not found: apt-get install -y chromium (Debian), or set FRUGAL_CHROMIUM`)
+    })
+  })
+else if (missing)
   console.warn(
     `\n[example-tfjs-layers e2e] SKIPPING the browser test: ${executablePath} not found. Install Debian's Chromium (apt-get install -y chromium) or set FRUGAL_CHROMIUM.\n`,
   )

@@ -6,6 +6,10 @@ import { cpu } from '../src/internal/cpu/backend'
 import type { CpuBackend, CpuHandle } from '../src/internal/cpu/backend'
 import { compileWasm } from '../src/internal/wasm/compile'
 import { generatedModules } from '../src/internal/wasm/fused'
+import { detect } from '../src/internal/wasm/support'
+
+/** what the path says of the GEMM here: relaxed SIMD's fused multiply-add on this Node (see wasm-fma.test.ts) */
+const fma = detect().fma ? ', fused multiply-add' : ''
 import { theHeap } from '../src/internal/wasm/heap'
 import { poolOf } from '../src/internal/wasm/threads'
 import { bitEqual, close, fill } from './cpu-reference'
@@ -275,7 +279,7 @@ describe('cpu wasm compile: fallback', () => {
 
   it('copies inputs in and outputs out when tensors are not resident, still in place of donated inputs', () => {
     const b = cpu({ wasm: true, resident: false, threads: 1 })
-    expect(b.path).toBe('cpu/wasm-simd (inputs and outputs copied: resident tensors turned off, 1 thread: one thread requested)')
+    expect(b.path).toBe(`cpu/wasm-simd (inputs and outputs copied: resident tensors turned off, 1 thread: one thread requested${fma})`)
     const { input, bind, eqs } = builder()
     const x = input([9, 10])
     const w = input([10, 3])
@@ -294,8 +298,8 @@ describe('cpu wasm compile: fallback', () => {
   })
 
   it('reports the path: wasm-simd with resident tensors here, the JS path when not requested', () => {
-    expect(cpu({ wasm: true, threads: 1 }).path).toBe('cpu/wasm-simd (tensors resident in shared wasm memory, 1 thread: one thread requested)')
-    expect(cpu({ wasm: true, threads: 2 }).path).toBe('cpu/wasm-simd (tensors resident in shared wasm memory, 2 threads)')
+    expect(cpu({ wasm: true, threads: 1 }).path).toBe(`cpu/wasm-simd (tensors resident in shared wasm memory, 1 thread: one thread requested${fma})`)
+    expect(cpu({ wasm: true, threads: 2 }).path).toBe(`cpu/wasm-simd (tensors resident in shared wasm memory, 2 threads${fma})`)
     expect(cpu().path).toBe('cpu/js (wasm not requested)')
   })
 })

@@ -11,7 +11,7 @@ describe('cpu wasm compile on two threads', () => {
   const one = cpu({ wasm: true, threads: 1, onFallback: () => {} })
 
   it('splits long elementwise loops and large matmuls (Aᵀ·B, A·Bᵀ too) across a worker, with the results of one thread bit for bit', () => {
-    expect(two.path).toMatch(/2 threads\)$/)
+    expect(two.path).toMatch(/2 threads(, fused multiply-add)?\)$/)
     const { input, bind, eqs } = builder()
     const x = input([600, 512])
     const row = input([512])

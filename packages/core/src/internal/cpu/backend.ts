@@ -43,7 +43,7 @@ export interface CpuStats {
 /**
  * The cpu backend: a `Backend` whose handles are typed arrays, with allocation counters and `compile`.
  * @example
- * cpu({ wasm: true }).path // e.g. 'cpu/wasm-simd (tensors resident in shared wasm memory, 2 threads)', or 'cpu/js (…)' with the reason
+ * cpu({ wasm: true }).path // e.g. 'cpu/wasm-simd (tensors resident in shared wasm memory, 2 threads, fused multiply-add)', or 'cpu/js (…)' with the reason
  */
 export interface CpuBackend extends Backend<CpuHandle> {
   compile(program: Program): CpuExecutable
@@ -120,6 +120,7 @@ const pathOf = (wasm: boolean, resident: boolean): { path: string; on: boolean; 
 }
 
 const threadsOf = (pool: Pool) => (pool.size > 1 ? `, ${pool.size} threads` : `, 1 thread${pool.reason ? `: ${pool.reason}` : ''}`)
+const fmaOf = () => (detect().fma ? ', fused multiply-add' : '')
 
 /**
  * A new cpu backend instance with its own memory accounting. The registry
@@ -131,7 +132,7 @@ const threadsOf = (pool: Pool) => (pool.size > 1 ? `, ${pool.size} threads` : `,
  * const h = b.fromHost(new Float32Array([1, 2]), aval)
  * b.kernels.add([h, h], [aval, aval], {}, aval) // Float32Array [2, 4]
  * b.memory() // { tensors: 2, bytes: 16 }
- * cpu({ wasm: true }).path // 'cpu/wasm-simd (tensors resident in shared wasm memory, 2 threads)'
+ * cpu({ wasm: true }).path // 'cpu/wasm-simd (tensors resident in shared wasm memory, 2 threads, fused multiply-add)'
  */
 export const cpu = (options: CpuOptions = {}): CpuBackend => {
   let tensors = 0
@@ -143,7 +144,7 @@ export const cpu = (options: CpuOptions = {}): CpuBackend => {
   const heap = on ? theHeap() : undefined
   let pool: Pool | undefined
   const poolNow = () => (pool ??= poolOf(options.threads ?? hardwareThreads()))
-  const path = () => (on ? basePath.replace(/\)$/, `${threadsOf(poolNow())})`) : basePath)
+  const path = () => (on ? basePath.replace(/\)$/, `${threadsOf(poolNow())}${fmaOf()})`) : basePath)
   const onFallback = options.onFallback ?? warnOnce
 
   const allocate = (dtype: DType, n: number): CpuHandle => {

@@ -11,6 +11,7 @@ import type { Tile } from './gemm'
 import { gemmFuncs } from './gemm'
 import type { Kernels } from './runtime'
 import { instantiate } from './runtime'
+import { detect } from './support'
 import type { Pool } from './threads'
 
 /**
@@ -24,7 +25,7 @@ export const blocking = { tile: { mr: 4, nr: 8 } as Tile, mc: 64, kc: 256 }
 const PARALLEL_MIN = 1 << 21
 
 let gemmModule: Kernels | undefined
-const moduleFor = (): Kernels => (gemmModule ??= instantiate(gemmFuncs(blocking.tile, blocking.mc, blocking.kc)))
+const moduleFor = (): Kernels => (gemmModule ??= instantiate(gemmFuncs(blocking.tile, blocking.mc, blocking.kc, detect().fma)))
 
 /** Per thread: blocks for the packed A block, the packed B slice and the edge tile (grown on demand). */
 const scratch: { a: Block | null; b: Block | null; tmp: Block | null }[] = []

@@ -143,6 +143,41 @@ export const lowerFused = (eqs: readonly Equation[], inputs: readonly Var[], out
   const shape = outs[outs.length - 1].aval.shape
   if (shape.some((n) => n === 0)) return () => {}
   const operands = [...outs.map((v) => broadcastStrides(v.aval.shape, shape)), ...inputs.map((v) => broadcastStrides(v.aval.shape, shape))]
+  return loopNest(eqs, inputs, outs, shape, operands, pool, exact)
+}
+
+/**
+ * A strided copy as a SIMD loop: `out` (its elements at `outStrides`, in
+ * elements, over `shape`) from `x` (at `inStrides`): a transpose that keeps
+ * the last axis, a slice, the interior of a pad, one input of a concat. The
+ * kernel is called with the addresses of the first element of each.
+ * @example lowerCopy(x, out, [8, 4, 64, 16], [4096, 16, 64, 1], [4096, 1024, 16, 1]) // [8,64,4,16] → [8,4,64,16]
+ */
+export const lowerCopy = (
+  x: Var,
+  out: Var,
+  shape: readonly number[],
+  inStrides: readonly number[],
+  outStrides: readonly number[],
+  pool: Pool = serial,
+): AddrKernel | string => {
+  if (shape.some((n) => n === 0)) return () => {}
+  const copy = { prim: 'cast', params: { dtype: out.aval.dtype }, inputs: [x], out } as Equation
+  const why = unsupportedFused([copy])
+  if (why) return why
+  return loopNest([copy], [x], [out], shape, [outStrides, inStrides], pool, true)
+}
+
+/** The loop nest over `shape` of `eqs`, each operand (outputs, then inputs) at its element strides. */
+const loopNest = (
+  eqs: readonly Equation[],
+  inputs: readonly Var[],
+  outs: readonly Var[],
+  shape: readonly number[],
+  operands: readonly (readonly number[])[],
+  pool: Pool,
+  exact: boolean,
+): AddrKernel | string => {
   const { dims, strides } = coalesce(shape, operands)
   const d = dims.length
   const kinds: Kind[] = []

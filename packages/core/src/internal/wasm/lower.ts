@@ -4,17 +4,20 @@
  * `transpose` of the last two axes feeding a matmul is folded into the
  * Aᵀ·B / A·Bᵀ variants and dropped when nothing else reads it), reductions
  * to SIMD row and column sums, broadcasts and reshapes that must copy to
- * SIMD copy loops, gather and scatterAdd to index loops. A step that cannot be lowered keeps its JS kernel, with
+ * SIMD copy loops, transposes that keep the last axis, slices, pads and
+ * concats to strided SIMD copies, gather and scatterAdd to index loops. A step that cannot be lowered keeps its JS kernel, with
  * the reason.
  * @internal
  */
+import { byteSize } from '../../DType'
 import type { Aval, PrimitiveParams } from '../../Primitive'
 import type { Equation, Program } from '../../Program'
 import * as S from '../../Shape'
 import type { Step } from '../cpu/fuse'
 import { broadcastStrides } from '../cpu/loops'
 import type { AddrKernel } from './fused'
-import { lowerFused } from './fused'
+import { lowerCopy, lowerFused } from './fused'
+import { theHeap } from './heap'
 import { gemm } from './matmul'
 import { lowerGather, lowerScatterAdd } from './indexing'
 import { lowerReduce } from './reduce'
@@ -99,6 +102,76 @@ export const lowerMatmul = (a: Aval, bv: Aval, outAval: Aval, ta: boolean, tb: b
   }
 }
 
+/** row-major element strides of `shape` */
+const contiguous = (shape: readonly number[]): number[] => {
+  const st = new Array<number>(shape.length)
+  for (let i = shape.length - 1, acc = 1; i >= 0; i--) (st[i] = acc), (acc *= shape[i])
+  return st
+}
+
+/** the element offset of index `at` under `strides` */
+const offsetOf = (at: readonly number[], strides: readonly number[]): number => at.reduce((o, a, i) => o + a * strides[i], 0)
+
+/**
+ * Data movement as strided SIMD copies: a transpose that keeps the last axis
+ * (attention's head split and merge), a slice, a zero pad (the output is
+ * zeroed, then the input copied into its interior) and a concat (one copy per
+ * input). Called with the addresses [out, ...inputs]; the reason when the
+ * innermost axis would be strided (a transpose of the last axis keeps its JS kernel).
+ */
+const lowerMovement = (e: Equation, pool: Pool): AddrKernel | string => {
+  const out = e.out
+  const bytes = byteSize[out.aval.dtype]
+  const oSt = contiguous(out.aval.shape)
+  switch (e.prim) {
+    case 'transpose': {
+      const { perm } = e.params as PrimitiveParams['transpose']
+      if (perm[perm.length - 1] !== perm.length - 1) return 'a transpose of the last axis runs its JS kernel'
+      const xSt = contiguous(e.inputs[0].aval.shape)
+      return lowerCopy(e.inputs[0], out, out.aval.shape, perm.map((p) => xSt[p]), oSt, pool)
+    }
+    case 'slice': {
+      const { start, size } = e.params as PrimitiveParams['slice']
+      const xSt = contiguous(e.inputs[0].aval.shape)
+      const k = lowerCopy(e.inputs[0], out, size, xSt, oSt, pool)
+      if (typeof k === 'string') return k
+      const from = offsetOf(start, xSt) * bytes
+      const addrs = [0, 0]
+      return ([o, x]) => ((addrs[0] = o), (addrs[1] = x + from), k(addrs))
+    }
+    case 'pad': {
+      const { lo } = e.params as PrimitiveParams['pad']
+      const x = e.inputs[0]
+      const k = lowerCopy(x, out, x.aval.shape, contiguous(x.aval.shape), oSt, pool)
+      if (typeof k === 'string') return k
+      const to = offsetOf(lo, oSt) * bytes
+      const n = S.size(out.aval.shape) * bytes
+      const addrs = [0, 0]
+      return ([o, xa]) => {
+        new Uint8Array(theHeap().memory.buffer, o, n).fill(0)
+        ;(addrs[0] = o + to), (addrs[1] = xa), k(addrs)
+      }
+    }
+    case 'concat': {
+      const { axis } = e.params as PrimitiveParams['concat']
+      let at = 0
+      const parts: { k: AddrKernel; to: number }[] = []
+      for (const x of e.inputs) {
+        const k = lowerCopy(x, out, x.aval.shape, contiguous(x.aval.shape), oSt, pool)
+        if (typeof k === 'string') return k
+        parts.push({ k, to: at * oSt[axis] * bytes })
+        at += x.aval.shape[axis]
+      }
+      const addrs = [0, 0]
+      return (a) => {
+        for (let j = 0; j < parts.length; j++) (addrs[0] = a[0] + parts[j].to), (addrs[1] = a[1 + j]), parts[j].k(addrs)
+      }
+    }
+    default:
+      return `${e.prim} is not data movement`
+  }
+}
+
 /**
  * Lowers one step (see the module comment); large matmuls and elementwise
  * loops use `pool`'s threads; without `exact`, fused divisions by scalars
@@ -130,6 +203,14 @@ export const lowerStep = (s: Step, flags: readonly [boolean, boolean] | undefine
       const copy = { prim: 'cast', params: { dtype: e.out.aval.dtype }, inputs: [x], out: e.out } as Equation
       const k = lowerFused([copy], [x], [e.out], pool, exact)
       return typeof k === 'string' ? { step: s, why: k } : { step: s, wasm: k }
+    }
+    case 'transpose':
+    case 'slice':
+    case 'pad':
+    case 'concat': {
+      const k = lowerMovement(e, pool)
+      // a copy whose innermost axis is strided (a column of a concat, a transpose of the last axis) keeps its JS kernel, as planned
+      return typeof k === 'string' ? { step: s, why: k.endsWith('runs its JS kernel') ? k : `${e.prim} with a strided innermost axis runs its JS kernel` } : { step: s, wasm: k }
     }
     default: {
       if (!s.inPlace) return { step: s, why: `${e.prim} runs its JS kernel` }

@@ -2,10 +2,13 @@
  * Worker threads for the wasm kernels: `worker_threads` in Node, Web Workers
  * in browsers, each instantiating the same kernel modules over the shared
  * WebAssembly.Memory. A parallel call hands one job (an export of a module
- * and its i32 arguments: addresses and sizes) to each worker by message,
- * runs its own share on the calling thread, then waits on a shared counter
- * (`Atomics.wait` in Node; a spin on `Atomics.load` on a browser main
- * thread, where waiting is not allowed). Kernels write disjoint parts of
+ * and its i32 arguments: addresses and sizes) to each worker — in Node
+ * through the worker's slot in shared memory, which the worker sleeps on
+ * with `Atomics.wait` (no message and no event-loop turn per job; modules
+ * and export names go by message once, read with `receiveMessageOnPort`),
+ * in browsers by message — runs its own share on the calling thread, then
+ * waits on a shared counter (a short spin, then `Atomics.wait` in Node; a
+ * spin on `Atomics.load` on a browser main thread, where waiting is not allowed). Kernels write disjoint parts of
  * their outputs, so no other synchronisation is needed.
  *
  * Chromium does not start a Web Worker while the thread that created it is
@@ -44,23 +47,47 @@ export interface Pool {
   readonly jobs: number
 }
 
-// ctrl, an Int32Array over a SharedArrayBuffer: [jobs done, a job failed, workers started]
+// ctrl, an Int32Array over a SharedArrayBuffer: [jobs done, a job failed, workers started, unused], then per
+// Node worker a job slot of SLOT ints: [sequence number, module id, name id, argument count, arguments…]
+const SLOT = 4 + 1024
 const WORKER = `
 const isNode = typeof process === 'object' && process.versions && process.versions.node
-const port = isNode ? require('node:worker_threads').parentPort : self
+const wt = isNode ? require('node:worker_threads') : undefined
+const port = isNode ? wt.parentPort : self
+const SLOT = ${SLOT}
 let memory, ctrl
 const exports = []
+const names = []
 const onMessage = (m) => {
   if (m.t === 'init') {
     memory = m.memory; ctrl = new Int32Array(m.ctrl)
     Atomics.add(ctrl, 2, 1)
     if (!isNode) port.postMessage('started')
+    if (m.slot !== undefined) serve(4 + m.slot * SLOT)
     return
   }
   if (m.t === 'module') { exports[m.id] = new WebAssembly.Instance(m.module, { env: { memory } }).exports; return }
+  if (m.t === 'name') { names[m.id] = m.name; return }
   try { exports[m.id][m.name](...m.args) } catch (e) { Atomics.store(ctrl, 1, 1) }
   Atomics.add(ctrl, 0, 1)
   Atomics.notify(ctrl, 0)
+}
+// Node: jobs arrive in the shared slot (no message per job); modules and names by message, read synchronously
+const drain = () => { for (let r; (r = wt.receiveMessageOnPort(port)); ) onMessage(r.message) }
+const serve = (base) => {
+  for (let seq = 0; ; ) {
+    Atomics.wait(ctrl, base, seq)
+    const now = Atomics.load(ctrl, base)
+    if (now === seq) continue
+    seq = now
+    const id = ctrl[base + 1], name = ctrl[base + 2], n = ctrl[base + 3]
+    for (let t = 0; exports[id] === undefined || names[name] === undefined; t++) { drain(); if (t > 1e7) break }
+    const args = new Array(n)
+    for (let j = 0; j < n; j++) args[j] = ctrl[base + 4 + j]
+    try { exports[id][names[name]](...args) } catch (e) { Atomics.store(ctrl, 1, 1) }
+    Atomics.add(ctrl, 0, 1)
+    Atomics.notify(ctrl, 0)
+  }
 }
 if (isNode) port.on('message', onMessage); else port.onmessage = (e) => onMessage(e.data)
 `
@@ -115,6 +142,9 @@ const spawn = (n: number): Spawned => {
   return { workers: [], node: false, reason: 'no worker threads in this environment' }
 }
 
+/** polls of the done counter before the calling thread sleeps on it (a few hundred microseconds) */
+const SPINS = 20_000
+
 const single = (reason: string): Pool => ({ size: 1, reason, run: (here) => here(), jobs: 0 })
 
 const starts = new WeakMap<Pool, Promise<void>>()
@@ -131,9 +161,11 @@ const create = (threads: number): Pool => {
   }
   const { workers, reason, node, events } = spawned
   if (workers.length === 0) return single(reason)
-  const ctrl = new Int32Array(new SharedArrayBuffer(12))
-  for (const w of workers) w.post({ t: 'init', memory: heap.memory, ctrl: ctrl.buffer })
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * (4 + (node ? workers.length * SLOT : 0))))
+  workers.forEach((w, j) => w.post({ t: 'init', memory: heap.memory, ctrl: ctrl.buffer, slot: node ? j : undefined }))
   const ids = new Map<WebAssembly.Module, number>()
+  const nameIds = new Map<string, number>()
+  const seqs = new Int32Array(workers.length)
   let failure = ''
   const started = () => !failure && (node || Atomics.load(ctrl, 2) === workers.length)
 
@@ -174,12 +206,30 @@ const create = (threads: number): Pool => {
           ids.set(job.module, id)
           for (const w of workers) w.post({ t: 'module', id, module: job.module })
         }
-        workers[j].post({ t: 'job', id, name: job.name, args: job.args })
+        if (node) {
+          if (job.args.length > SLOT - 4) throw new Error(`wasm threads: a job of ${job.args.length} arguments exceeds a worker's slot (${SLOT - 4})`)
+          let name = nameIds.get(job.name)
+          if (name === undefined) {
+            name = nameIds.size
+            nameIds.set(job.name, name)
+            for (const w of workers) w.post({ t: 'name', id: name, name: job.name })
+          }
+          const base = 4 + j * SLOT
+          ctrl[base + 1] = id
+          ctrl[base + 2] = name
+          ctrl[base + 3] = job.args.length
+          for (let q = 0; q < job.args.length; q++) ctrl[base + 4 + q] = job.args[q]
+          Atomics.store(ctrl, base, ++seqs[j])
+          Atomics.notify(ctrl, base)
+        } else workers[j].post({ t: 'job', id, name: job.name, args: job.args })
       }
       here()
       for (let j = k; j < jobs.length; j++) runHere(jobs[j])
+      // a share takes microseconds to a few milliseconds: spin first (a futex sleep and wake-up costs more), then wait
+      let spins = 0
       const deadline = Date.now() + 60_000
       for (let done = Atomics.load(ctrl, 0); done - start < k; done = Atomics.load(ctrl, 0)) {
+        if (++spins < SPINS) continue
         if (Date.now() > deadline) throw new Error('wasm threads: a worker did not finish its share within 60 s')
         if (node) Atomics.wait(ctrl, 0, done, 1000)
       }

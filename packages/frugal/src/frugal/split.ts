@@ -1,5 +1,5 @@
 import type { Tensor } from '@frugal-ts/core'
-import { Tree, add, greaterEqual, mul, neg, warnIf } from '@frugal-ts/core'
+import { Tree, add, dispose, greaterEqual, mul, neg, warnIf } from '@frugal-ts/core'
 import { FrugalError, check, checkLearningRate } from '../FrugalError'
 import type { EmptyState, GradientTransformation, Params } from '../GradientTransformation'
 import { emptyState } from '../GradientTransformation'
@@ -10,6 +10,7 @@ import { asSchedule } from '../schedules'
 import { identity, scaleBySign } from '../transforms/basic'
 import { requireParams, safeIncrement } from '../transforms/common'
 import { guarded } from '../internal/treeChecks'
+import { piece, piecesCompiled } from '../internal/pieces'
 import { checkOptions } from '../internal/options'
 import { checkFrugalState } from '../internal/stateChecks'
 import type { ProjectableRule } from './projectable'
@@ -18,9 +19,12 @@ import type { SplitConfig } from './refresh'
 import { initState, isConcrete, refreshState } from './refresh'
 import type { Density, UpdateGap } from './schedules'
 import { checkSchedules } from './schedules'
-import { piece } from '../internal/pieces'
 import type { FrugalState, LeafState } from './state'
 import { isProjected, leafStates, withLeaves } from './state'
+import type { ProjectedLeafState } from './state'
+
+/** a projectable leaf whose subspace is empty (an inactive block, ρ = 0): it holds no stateful state */
+const isEmpty = <S, PS>(ls: ProjectedLeafState<S, PS>): boolean => ls.projector === null || ls.inner === null
 
 /**
  * The state-free part applied to the residual: `signSgd` its sign (FRUGAL's
@@ -170,8 +174,7 @@ export const frugalSplit = <S, PS>(
       u = mul(r.updates as Tensor, rates.down)
       out = { inner: r.state }
     } else if (ls.projector === null || ls.inner === null) {
-      u = free ? mul(freeOf(g), rates.downFree) : mul(g, 0)
-      out = ls
+      return { update: emptyUpdate(g, rates, param), state: ls }
     } else {
       const low = projector.down(g, ls.projector)
       const r = stateful.update(low, ls.inner)
@@ -184,13 +187,34 @@ export const frugalSplit = <S, PS>(
     return { update: param !== null && rates.decay !== null ? add(u, mul(param, rates.decay)) : u, state: out }
   })
 
+  /** the update of a leaf whose subspace is empty (an inactive block, ρ = 0): the state-free part on all of g */
+  const emptyUpdate = (g: Tensor, rates: Rates, param: Tensor | null): Tensor => {
+    const u = free ? mul(freeOf(g), rates.downFree) : mul(g, 0)
+    return param !== null && rates.decay !== null ? add(u, mul(param, rates.decay)) : u
+  }
+
   /** The leaves that are not projectable, together (their set never changes, so one piece serves every step). */
   const regularStep = piece((gs: Tensor[], lss: LeafState<S, PS>[], rates: Rates, params: (Tensor | null)[]) =>
     gs.map((g, i) => leafStep(g, lss[i], rates, params[i])),
   )
 
+  /**
+   * Compiled by `trainStep`, everything of a step whose signature does not
+   * depend on the chosen subspaces, as one piece: the rates, the regular
+   * leaves, and the empty-subspace update of every projectable leaf (the
+   * active ones' are dropped: a few elementwise loops instead of one call per
+   * inactive leaf, whose set changes at every refresh).
+   */
+  const fixedStep = piece(
+    (count: Tensor, rgs: Tensor[], rlss: LeafState<S, PS>[], rparams: (Tensor | null)[], pgs: Tensor[], pparams: (Tensor | null)[]) => {
+      const { rates, next } = ratesOf(count)
+      return { rates, next, regular: rgs.map((g, i) => leafStep(g, rlss[i], rates, rparams[i])), empty: pgs.map((g, k) => emptyUpdate(g, rates, pparams[k])) }
+    },
+  )
+
   /** The step's scalar rates and next step count, from the count: one piece, so a compiled step evaluates the schedule in one call. */
-  const ratesAt = piece((count: Tensor): { rates: Rates; next: Tensor } => {
+  const ratesAt = piece((count: Tensor): { rates: Rates; next: Tensor } => ratesOf(count))
+  const ratesOf = (count: Tensor): { rates: Rates; next: Tensor } => {
     const eta = lr(count)
     const projectedRate = projectedScale === 1 ? eta : mul(eta, projectedScale)
     // the sign flips on the scalar rates, once per step (−(x·η) = x·(−η) exactly): one op fewer per element
@@ -203,24 +227,37 @@ export const frugalSplit = <S, PS>(
       decay: hasDecay ? mul(down, weightDecay) : null,
     }
     return { rates, next: safeIncrement(count) }
-  })
+  }
 
   /** The pure step: no host reads, so it can be traced by jit. */
   const step = (grads: Params, state: FrugalState<S, PS>, params?: Params) => {
     const decay = hasDecay ? Tree.leaves(requireParams(params, at)) as Tensor[] : null
-    const { rates, next: count } = ratesAt(state.count)
     if (!isConcrete(state)) warnIf(greaterEqual(state.count, state.nextRefresh), refreshNotRun)
     const states = leafStates(state, grads, `${at}.update`)
     const gs = Tree.leaves(grads) as Tensor[]
     const updates: Tensor[] = new Array(gs.length)
     const next: LeafState<S, PS>[] = new Array(gs.length)
+    const decayOf = (j: number) => (decay ? decay[j] : null)
     // leaves that are never split keep their role for good: one piece for all of them
     const regular = states.flatMap((ls, j) => (isProjected(ls) ? [] : [j]))
-    const rs = regularStep(regular.map((j) => gs[j]), regular.map((j) => states[j]), rates, regular.map((j) => (decay ? decay[j] : null)))
+    const projected = states.flatMap((ls, j) => (isProjected(ls) ? [j] : []))
+    let rates: Rates
+    let count: Tensor
+    let rs: { update: Tensor; state: LeafState<S, PS> }[]
+    let empty: Tensor[] | null = null
+    if (piecesCompiled()) {
+      const f = fixedStep(state.count, regular.map((j) => gs[j]), regular.map((j) => states[j]), regular.map(decayOf), projected.map((j) => gs[j]), projected.map(decayOf))
+      ;({ rates, next: count, regular: rs, empty } = f)
+    } else {
+      ;({ rates, next: count } = ratesAt(state.count))
+      rs = regularStep(regular.map((j) => gs[j]), regular.map((j) => states[j]), rates, regular.map(decayOf))
+    }
     regular.forEach((j, k) => ((updates[j] = rs[k].update), (next[j] = rs[k].state)))
-    states.forEach((ls, j) => {
-      if (!isProjected(ls)) return
-      const r = leafStep(gs[j], ls, rates, decay ? decay[j] : null)
+    projected.forEach((j, k) => {
+      const ls = states[j] as ProjectedLeafState<S, PS>
+      if (empty !== null && isEmpty(ls)) return void ((updates[j] = empty[k]), (next[j] = ls))
+      if (empty !== null) dispose(empty[k])
+      const r = leafStep(gs[j], ls, rates, decayOf(j))
       updates[j] = r.update
       next[j] = r.state
     })

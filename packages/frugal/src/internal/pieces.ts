@@ -28,6 +28,13 @@ export const piece = <A extends unknown[], R>(f: (...args: A) => R): ((...args: 
 }
 
 /**
+ * Whether pieces run compiled now (inside `withPieceCompiler`): an update may
+ * then group its work by signature rather than by role.
+ * @example if (piecesCompiled()) { ... } // one call for what every step shares
+ */
+export const piecesCompiled = (): boolean => current !== null
+
+/**
  * Runs `fn` with pieces compiled by `compiler`.
  * @example withPieceCompiler((f) => jit(f), () => opt.update(grads, state, params))
  */

@@ -93,8 +93,14 @@ const create = (): Heap => {
   const alloc = (bytes: number): number => {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN)
     let best = -1
-    for (let i = 0; i < freeList.length; i++)
-      if (freeList[i][1] >= size && (best === -1 || freeList[i][1] < freeList[best][1])) best = i
+    // best fit; an exact fit (the common case: a step allocates the sizes the last one freed) ends the search
+    for (let i = 0; i < freeList.length; i++) {
+      const s = freeList[i][1]
+      if (s >= size && (best === -1 || s < freeList[best][1])) {
+        best = i
+        if (s === size) break
+      }
+    }
     let off: number
     if (best !== -1) {
       const f = freeList[best]

@@ -127,12 +127,17 @@ describe('cpu wasm compile', () => {
       const c = input(tb ? [...bs.slice(0, -2), bs[bs.length - 1], bs[bs.length - 2]] : bs)
       const sw = (v: Var) => bind('transpose', [v], { perm: [...v.aval.shape.keys()].map((i, _, r) => (i < r.length - 2 ? i : 2 * r.length - 3 - i)) })
       const y = bind('matmul', [ta ? sw(a) : a, tb ? sw(c) : c], {})
-      const p: Program = { inputs: [a, c], consts: [], equations: eqs, outputs: [y] }
+      // and the product's transpose, which the matmul computes itself (operands swapped, flags flipped)
+      const yt = bind('transpose', [bind('matmul', [ta ? sw(a) : a, tb ? sw(c) : c], {})], { perm: [...y.aval.shape.keys()].map((i, _, r) => (i < r.length - 2 ? i : 2 * r.length - 3 - i)) })
+      const p: Program = { inputs: [a, c], consts: [], equations: eqs, outputs: [y, yt] }
       const ins = [onB(b, a, 3), onB(b, c, 4)]
-      const [out] = b.compile(p).run(ins, [])
+      const exe = b.compile(p)
+      expect(exe.describe, `${as} ${bs} ${ta} ${tb}`).toMatch(/ 2 in wasm, 0 on JS/)
+      const outs = exe.run(ins, [])
       // float32 accumulation (like tfjs and jax-js) against the JS kernel's float64: the error grows with k
       const k = a.aval.shape[a.aval.shape.length - (ta ? 2 : 1)]
-      expect(close(out, interpret(p, ins)[0], 1e-5, 2e-6 * k), `${as} ${bs} ${ta} ${tb}`).toBe(true)
+      const want = interpret(p, ins)
+      outs.forEach((out, j) => expect(close(out, want[j], 1e-5, 2e-6 * k), `${as} ${bs} ${ta} ${tb} output ${j}`).toBe(true))
     }
   })
 

@@ -62,7 +62,43 @@ export const foldTransposes = (program: Program, steps: readonly Step[]): { step
   const read = new Set(program.outputs.map((v) => v.id))
   for (const s of out) for (const v of s.inputs) read.add(v.id)
   out = out.filter((s) => !byOut.has(s.outs[0].id) || read.has(s.outs[0].id))
-  return { steps: out, transposed }
+  return foldTransposedResults(program, out, transposed)
+}
+
+/**
+ * The other side: a matrix transpose whose only input is a matmul's result
+ * that nothing else reads (backward passes: the cotangent of kᵀ in q·kᵀ)
+ * becomes the matmul itself computing the transposed result,
+ * (op(A)·op(B))ᵀ = op(B)ᵀ·op(A)ᵀ — the operands swapped and their transpose
+ * flags flipped — and the transpose is dropped.
+ */
+const foldTransposedResults = (
+  program: Program,
+  steps: readonly Step[],
+  transposed: Map<Step, readonly [boolean, boolean]>,
+): { steps: Step[]; transposed: Map<Step, readonly [boolean, boolean]> } => {
+  const reads = new Map<number, number>()
+  for (const v of program.outputs) reads.set(v.id, (reads.get(v.id) ?? 0) + 2)
+  for (const s of steps) for (const v of s.inputs) reads.set(v.id, (reads.get(v.id) ?? 0) + 1)
+  const matmulOf = new Map<number, Step>()
+  for (const s of steps) if (s.kind === 'kernel' && s.eqs[0].prim === 'matmul' && s.inputs.length === 2) matmulOf.set(s.outs[0].id, s)
+  const replaced = new Map<Step, Step>()
+  const dropped = new Set<Step>()
+  for (const t of steps) {
+    if (t.kind !== 'kernel' || !isMatrixTranspose(t.eqs[0])) continue
+    const m = matmulOf.get(t.inputs[0].id)
+    if (!m || replaced.has(m) || reads.get(m.outs[0].id) !== 1) continue
+    const [ta, tb] = transposed.get(m) ?? [false, false]
+    const e = m.eqs[0]
+    const out = t.outs[0]
+    const swapped: Step = { kind: 'kernel', eqs: [{ ...e, inputs: [m.inputs[1], m.inputs[0]], out }], inputs: [m.inputs[1], m.inputs[0]], outs: [out], inPlace: false }
+    transposed.delete(m)
+    transposed.set(swapped, [!tb, !ta])
+    replaced.set(m, swapped)
+    dropped.add(t)
+  }
+  if (dropped.size === 0) return { steps: [...steps], transposed }
+  return { steps: steps.filter((s) => !dropped.has(s)).map((s) => replaced.get(s) ?? s), transposed }
 }
 
 /**

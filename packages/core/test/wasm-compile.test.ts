@@ -141,6 +141,22 @@ describe('cpu wasm compile', () => {
     }
   })
 
+  it('transposes of transposes: composed into one SIMD copy, or no work when they cancel; values bit for bit', () => {
+    const b = wasmBackend()
+    const { input, bind, eqs } = builder()
+    const x = input([2, 3, 4, 5])
+    const a = bind('transpose', [x], { perm: [0, 1, 3, 2] }) // moves the last axis: its JS kernel
+    const back = bind('transpose', [a], { perm: [0, 1, 3, 2] }) // cancels: an alias of x
+    const both = bind('transpose', [a], { perm: [1, 0, 3, 2] }) // composed [1, 0, 2, 3] keeps the last axis: a copy from x
+    const y = bind('neg', [back], {})
+    const p: Program = { inputs: [x], consts: [], equations: eqs, outputs: [a, y, both] }
+    const exe = b.compile(p)
+    expect(exe.describe).toMatch(/-> 3 kernels .* 2 in wasm, 1 on JS \[transpose\]/)
+    const ins = [onB(b, x, 5)]
+    const want = interpret(p, ins)
+    exe.run(ins, []).forEach((o, j) => expect(bitEqual(o, want[j]), `output ${j}`).toBe(true))
+  })
+
   it('reduces over the last axis and over leading axes (float32 in float64, int32 wrapping, max with NaN); other patterns keep JS', () => {
     const b = wasmBackend()
     const shapes: [number[], number[], 'reduceSum' | 'reduceMax', DType][] = [

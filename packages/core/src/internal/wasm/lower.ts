@@ -46,7 +46,8 @@ export type Transposed = ReadonlyMap<number, readonly [boolean, boolean]>
  * the transpose's input instead, and a transpose no other step or output
  * reads is dropped. Returns the new steps and each matmul's transpose flags.
  */
-export const foldTransposes = (program: Program, steps: readonly Step[]): { steps: Step[]; transposed: Map<Step, readonly [boolean, boolean]> } => {
+export const foldTransposes = (program: Program, given: readonly Step[]): { steps: Step[]; transposed: Map<Step, readonly [boolean, boolean]> } => {
+  const steps = composeTransposes(program, given)
   const byOut = new Map<number, Step>()
   for (const s of steps) if (s.kind === 'kernel' && isMatrixTranspose(s.eqs[0])) byOut.set(s.outs[0].id, s)
   const transposed = new Map<Step, readonly [boolean, boolean]>()
@@ -63,6 +64,39 @@ export const foldTransposes = (program: Program, steps: readonly Step[]): { step
   for (const s of out) for (const v of s.inputs) read.add(v.id)
   out = out.filter((s) => !byOut.has(s.outs[0].id) || read.has(s.outs[0].id))
   return foldTransposedResults(program, out, transposed)
+}
+
+/**
+ * A transpose of a transpose's result that moves the last axis reads the
+ * first one's input instead, with the composed permutation, when that keeps
+ * the last axis (backward passes transpose cotangents back): a SIMD copy
+ * instead of a JS kernel, or no work at all when they cancel. The first is
+ * dropped when nothing else reads it. Runs before matmuls fold transposes.
+ */
+const composeTransposes = (program: Program, steps: readonly Step[]): Step[] => {
+  const byOut = new Map<number, Step>()
+  for (const s of steps) if (s.kind === 'kernel' && s.eqs[0].prim === 'transpose') byOut.set(s.outs[0].id, s)
+  let changed = false
+  const out = steps.map((t) => {
+    const u = t.kind === 'kernel' && t.eqs[0].prim === 'transpose' ? byOut.get(t.inputs[0].id) : undefined
+    if (!u) return t
+    const p = (u.eqs[0].params as PrimitiveParams['transpose']).perm
+    const q = (t.eqs[0].params as PrimitiveParams['transpose']).perm
+    const r = q.map((i) => p[i])
+    // only where it turns a JS transpose (of the last axis) into a SIMD copy (one that keeps it)
+    const last = q.length - 1
+    if (q[last] === last || r[last] !== last) return t
+    changed = true
+    const x = u.inputs[0]
+    const e: Equation = { ...t.eqs[0], inputs: [x], params: { perm: r } }
+    // a transpose back (kᵀ's transpose in the backward pass of q·kᵀ) is the input itself: an alias, no work
+    if (r.every((a, i) => a === i)) return { kind: 'alias', eqs: [e], inputs: [x], outs: t.outs, inPlace: false } satisfies Step
+    return { ...t, eqs: [e], inputs: [x], run: undefined }
+  })
+  if (!changed) return out
+  const read = new Set(program.outputs.map((v) => v.id))
+  for (const s of out) for (const v of s.inputs) read.add(v.id)
+  return out.filter((s) => !byOut.has(s.outs[0].id) || read.has(s.outs[0].id))
 }
 
 /**

@@ -103,6 +103,8 @@ export interface TableOptions {
    * statement (`'1'`: everything here runs on one thread) or a rule per row.
    */
   readonly threads?: string | ((name: string) => string | undefined)
+  /** a note per row name, printed under the table and marked on the row (e.g. why a contender runs on one thread here) */
+  readonly notes?: Readonly<Record<string, string>>
 }
 
 /**
@@ -241,6 +243,8 @@ export const printTable = (title: string, rows: readonly Row[], options: TableOp
       ...(check ? [diff] : []),
     ]
   })
+  const noted = Object.keys(options.notes ?? {}).filter((n) => rows.some((r) => r.name === n))
+  rows.forEach((r, i) => noted.includes(r.name) && (body[i][0] = `${r.name} [${noted.indexOf(r.name) + 1}]`))
   const widths = header.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length === header.length).map((b) => b[i].length)))
   const line = (cells: string[]): string =>
     cells.length === header.length
@@ -250,6 +254,7 @@ export const printTable = (title: string, rows: readonly Row[], options: TableOp
   console.log(line(header))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const b of body) console.log(line(b))
+  noted.forEach((n, i) => console.log(`  [${i + 1}] ${n}: ${options.notes![n]}`))
   if (failed.length) {
     console.log(`FAIL  ${title}: ${failed.join(', ')} differ from ${against} beyond ${options.check?.tolerance}`)
     process.exitCode = 1

@@ -327,7 +327,7 @@ const makers: [string, () => Contender | Promise<Contender>][] = [
 ]
 const picked = makers.filter(([name]) => ONLY.length === 0 || ONLY.some((s) => name.toLowerCase().includes(s)))
 console.log(`${picked.length} contenders, ${CHECK_STEPS} steps each, then ${ROUNDS} interleaved rounds (tfjs-cpu every 5th)…`)
-const rows: Row[] = await interleaved(picked, ROUNDS, CHECK_STEPS, { [TF_CPU]: 5 })
+const rows: Row[] = await interleaved(picked, ROUNDS, CHECK_STEPS, { every: { [TF_CPU]: 5 } })
 
 const perSecond = { header: 'params/s', value: (t: Timing) => `${fmt(TOTAL / (t.median / 1000) / 1e6)} M` }
 const stateCol = (name: string) => {

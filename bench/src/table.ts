@@ -72,6 +72,10 @@ export interface Row {
   readonly name: string
   readonly result: Timing | { readonly skipped: string }
   readonly output?: Float32Array
+  /** the timed samples, ms (rows of `interleaved`) */
+  readonly samples?: readonly number[]
+  /** the contender's note (`Contender.note`), as `interleaved` printed it */
+  readonly note?: string
 }
 
 /** A derived column computed from a row's timing. */
@@ -270,51 +274,81 @@ const cpuNow = (): number | undefined => {
   return (u.user + u.system) / 1000
 }
 
+/** Options of `interleaved`. */
+export interface InterleaveOptions {
+  /** a contender named here with k runs only in rounds 0, k, 2k, … (a slow one, so a table fits its time) */
+  readonly every?: Readonly<Record<string, number>>
+  /** awaited once between the warm-up and the timed rounds (a browser page lets its workers start) */
+  readonly beforeRounds?: () => void | Promise<void>
+  /** called before each timed step of a contender; the function it returns, after it (e.g. to count what the step handed to workers) */
+  readonly around?: (name: string) => () => void
+  /** print each contender's note (default true; a page returns them in the rows instead) */
+  readonly print?: boolean
+}
+
 /**
  * Builds every contender, runs each `warmup` times, reads its output, then
  * times `rounds` rounds in which each contender runs once (the order rotating
  * from round to round), and returns one row each (a contender that throws
- * while built or warmed up becomes a skipped row with the reason). A
- * contender named in `every` with k runs only in rounds 0, k, 2k, … (a slow
- * one, so a table fits its time). Each timing also carries the median process
- * CPU time per run (Node), which load from other processes does not add to.
+ * while built, warmed up or timed becomes a skipped row with the reason).
+ * Each timing also carries the median process CPU time per run (Node), which
+ * load from other processes does not add to. After timing, every contender's
+ * note is read (a contender whose note throws, e.g. on finding a leak, FAILs),
+ * then every contender is disposed.
  * @example const rows = await interleaved([['tfjs-cpu, 1 thread', () => tfMatmul(tf)]], 15)
  */
-export const interleaved = async (makers: readonly Maker[], rounds: number, warmup = 3, every: Readonly<Record<string, number>> = {}): Promise<Row[]> => {
-  const live: { name: string; c: Contender; samples: number[]; cpu: number[]; every: number; output?: Float32Array }[] = []
+export const interleaved = async (makers: readonly Maker[], rounds: number, warmup = 3, options: InterleaveOptions = {}): Promise<Row[]> => {
+  const { every = {}, beforeRounds, around, print = true } = options
+  const live: { name: string; c: Contender; samples: number[]; cpu: number[]; every: number; output?: Float32Array; failed?: string }[] = []
   const rows = new Map<string, Row>()
+  const reason = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160)
   for (const [name, make] of makers) {
     try {
       const c = await make()
       for (let i = 0; i < warmup; i++) c.prepare?.(), await c.step()
       live.push({ name, c, samples: [], cpu: [], every: every[name] ?? 1, output: await c.output?.() })
     } catch (e) {
-      rows.set(name, { name, result: { skipped: (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160) } })
+      rows.set(name, { name, result: { skipped: reason(e) } })
     }
   }
+  await beforeRounds?.()
   for (let r = 0; r < rounds; r++)
     for (let j = 0; j < live.length; j++) {
       const x = live[(j + r) % live.length]
-      if (r % x.every !== 0) continue
+      if (r % x.every !== 0 || x.failed) continue
       x.c.prepare?.()
-      const c0 = cpuNow()
-      const t0 = performance.now()
-      const pending = x.c.step()
-      if (pending) await pending
-      x.samples.push(performance.now() - t0)
-      if (c0 !== undefined) x.cpu.push(cpuNow()! - c0)
+      const after = around?.(x.name)
+      try {
+        const c0 = cpuNow()
+        const t0 = performance.now()
+        const pending = x.c.step()
+        if (pending) await pending
+        x.samples.push(performance.now() - t0)
+        if (c0 !== undefined) x.cpu.push(cpuNow()! - c0)
+      } catch (e) {
+        x.failed = `failed in round ${r + 1}: ${reason(e)}`
+      }
+      after?.()
     }
   // a contender whose last look at its state (note, before anything is disposed) or whose dispose finds a leak fails its row
   const fail = (x: (typeof live)[number], e: unknown) => {
-    rows.set(x.name, { name: x.name, result: { skipped: `FAIL: ${(e as Error).message}` }, output: x.output })
-    process.exitCode = 1
+    rows.set(x.name, { ...rows.get(x.name), name: x.name, result: { skipped: `FAIL: ${(e as Error).message}` }, output: x.output })
+    // in Node the script fails; a page hands the FAIL row back
+    const p = (globalThis as { process?: { exitCode?: number } }).process
+    if (p) p.exitCode = 1
   }
   for (const x of live) {
-    const timing: Timing = { median: median(x.samples), min: Math.min(...x.samples), runs: x.samples.length, ...(x.cpu.length ? { cpu: median(x.cpu) } : {}) }
-    rows.set(x.name, { name: x.name, result: timing, output: x.output })
+    if (x.failed) rows.set(x.name, { name: x.name, result: { skipped: x.failed }, output: x.output })
+    else {
+      const timing: Timing = { median: median(x.samples), min: Math.min(...x.samples), runs: x.samples.length, ...(x.cpu.length ? { cpu: median(x.cpu) } : {}) }
+      rows.set(x.name, { name: x.name, result: timing, output: x.output, samples: x.samples })
+    }
     try {
       const note = x.c.note?.()
-      if (note) console.log(`  ${x.name}: ${note}`)
+      if (note) {
+        if (print) console.log(`  ${x.name}: ${note}`)
+        rows.set(x.name, { ...rows.get(x.name)!, note })
+      }
     } catch (e) {
       fail(x, e)
     }

@@ -33,7 +33,8 @@ import { fileURLToPath } from 'node:url'
 import type { Plugin } from 'vite'
 import type { TableJson, TableName } from './browser/api'
 import type { Row, Timing } from './src/table'
-import { fmt, printTable, ratioOf } from './src/table'
+import type { TableOptions } from './src/table'
+import { fmt, median, printTable, ratioOf, threadsOf } from './src/table'
 
 const executablePath = process.env.FRUGAL_CHROMIUM ?? '/usr/bin/chromium'
 if (!existsSync(executablePath)) {
@@ -138,15 +139,23 @@ try {
 
   /** jax-js's Web Worker rows: as many workers as jax-js starts (the other rows name their thread count) */
   const workerRows = (name: string) => (name.includes('Web Workers') ? 'workers' : undefined)
+  /**
+   * Prints one run of the page as two tables: the single-thread rows (against
+   * `single`'s baseline), then every row on more than one thread, ours on all
+   * against the contenders' threaded modes (against `multi`'s baseline).
+   */
+  const printSplit = (title: string, rows: readonly Row[], single: TableOptions, multi: TableOptions) => {
+    const one = (r: Row) => (threadsOf(r.name) ?? workerRows(r.name)) === '1'
+    printTable(`${title}, single thread`, rows.filter(one), { ...single, threads: workerRows })
+    printTable(`${title}, multi-thread: ours on all threads against the contenders' threaded modes (same run)`, rows.filter((r) => !one(r)), { ...multi, threads: workerRows })
+  }
   /** Runs a table in the page; prints each contender's notes; returns its rows for printTable. */
   const table = async (name: TableName, rounds: number): Promise<{ rows: Row[]; t: TableJson }> => {
     const t = await page.evaluate(([n, r]) => window.bench.run(n, r), [name, rounds] as const)
     for (const r of t.rows) if (r.note) console.log(`  ${r.name}: ${r.note.replace(/\n/g, '\n    ')}`)
     const rows = t.rows.map((r): Row => {
       if (!r.samples) return { name: r.name, result: { skipped: r.skipped ?? 'not run' } }
-      const s = [...r.samples].sort((a, b) => a - b)
-      const mid = s.length >> 1
-      const timing: Timing = { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], runs: s.length }
+      const timing: Timing = { median: median(r.samples), min: Math.min(...r.samples), runs: r.samples.length }
       return { name: r.name, result: timing, output: r.check && Float32Array.from(r.check) }
     })
     return { rows, t }
@@ -158,7 +167,7 @@ try {
     const { floor, ours1, oursN, jaxSync, jaxAsync, tf } = t.roles
     const opts = { baseline: floor!, ratio: 'time' } as const
     const perSecond = { header: 'params/s', value: (m: Timing) => `${fmt(t.size / (m.median / 1000) / 1e6)} M` }
-    printTable(`One Adam step, ${t.size / 1e6} M params, Chromium (ms; check: every ${t.stride}th element of the first leaf after 3 steps)`, rows, { ...opts, columns: [perSecond], threads: workerRows })
+    printSplit(`One Adam step, ${t.size / 1e6} M params, Chromium (ms; check: every ${t.stride}th element of the first leaf after 3 steps)`, rows, { ...opts, columns: [perSecond] }, { baseline: oursN!, ratio: 'time', columns: [perSecond] })
     const f1 = ratioOf(rows, ours1!, opts)
     target(`Adam 10 M: ours wasm (1 thread) ≤ 1.5× the SIMD floor: ${x(f1)} (${t.threads} threads: ${x(ratioOf(rows, oursN!, opts))})`, f1 === undefined ? undefined : f1 <= 1.5)
     const j1 = ratioOf(rows, jaxSync!, { baseline: ours1!, ratio: 'time' })
@@ -175,7 +184,7 @@ try {
     const { ours1, oursN, tf } = t.roles
     const opts = { baseline: tf!, ratio: 'speed' } as const
     const gflops = { header: 'GFLOP/s', value: (m: Timing) => fmt((2 * t.size ** 3) / (m.median * 1e6)) }
-    printTable(`matmul ${t.size}×${t.size}, Chromium (ms, result read back; check: every ${t.stride}th element)`, rows, { ...opts, columns: [gflops], threads: workerRows })
+    printSplit(`matmul ${t.size}×${t.size}, Chromium (ms, result read back; check: every ${t.stride}th element)`, rows, { baseline: ours1!, ratio: 'speed', columns: [gflops] }, { ...opts, columns: [gflops] })
     const v1 = ratioOf(rows, ours1!, opts)
     const vN = ratioOf(rows, oursN!, opts)
     const r1 = rows.find((r) => r.name === ours1)?.result
@@ -190,7 +199,7 @@ try {
     const { rows, t } = await table('mlp', 160)
     const { ours1, oursN, jaxSync, jaxAsync } = t.roles
     const opts = { baseline: jaxSync!, ratio: 'speed' } as const
-    printTable(`MLP 784-256-10 b${t.size} forward+backward, Chromium (ms; check: every ${t.stride}th of loss and gradients)`, rows, { ...opts, threads: workerRows })
+    printSplit(`MLP 784-256-10 b${t.size} forward+backward, Chromium (ms; check: every ${t.stride}th of loss and gradients)`, rows, opts, { baseline: jaxAsync!, ratio: 'speed' })
     const v1 = ratioOf(rows, ours1!, opts)
     const t1 = v1 === undefined ? undefined : 1 / v1
     target(`MLP step: ours wasm (1 thread) ≤ 0.8× the time of jax-js jit(valueAndGrad) on the page thread: ${x(t1)}`, t1 === undefined ? undefined : t1 <= 0.8)

@@ -1,41 +1,19 @@
 /**
- * Micro-benchmark of the cpu backend's matmul kernel: GFLOP/s of square
- * float32 matmuls (one thread, best of 5 timings, output allocation included),
- * against a naive i-p-j loop for scale.
+ * Micro-benchmark of the cpu backend's matmul kernel (`cpu()`, the JS path,
+ * one thread): GFLOP/s of square float32 matmuls, output allocation
+ * included, against a naive i-p-j loop for scale (n ≤ 512), timed
+ * interleaved (bench/src/table.ts: one call each per round, rotating order),
+ * medians; the check column is the kernel's result against the naive loop's.
  *
- *   npx tsx bench/cpu-matmul.ts
+ *   node --import tsx --conditions=source bench/cpu-matmul.ts
  */
 import { cpu } from '@frugal-ts/core'
 import type { Aval } from '../packages/core/src/Primitive'
+import type { Maker } from './src/contenders'
+import { randomFloats } from './src/contenders'
+import { fmt, interleaved, printTable } from './src/table'
 
 const backend = cpu()
-
-const random = (n: number): Float32Array => {
-  const a = new Float32Array(n)
-  for (let i = 0; i < n; i++) a[i] = Math.random() * 2 - 1
-  return a
-}
-
-/**
- * Seconds per call of `f`: the best of `trials` timings of at least `minMs`
- * each, after one warm-up call (the best filters out noise from other load).
- */
-const time = (f: () => void, minMs = 300, trials = 5): number => {
-  f()
-  let best = Infinity
-  for (let k = 0; k < trials; k++) {
-    let reps = 0
-    const t0 = performance.now()
-    let t = 0
-    do {
-      f()
-      reps++
-      t = performance.now() - t0
-    } while (t < minMs)
-    best = Math.min(best, t / 1e3 / reps)
-  }
-  return best
-}
 
 const naive = (a: Float32Array, b: Float32Array, c: Float32Array, n: number) => {
   c.fill(0)
@@ -46,16 +24,37 @@ const naive = (a: Float32Array, b: Float32Array, c: Float32Array, n: number) => 
     }
 }
 
-const rows: string[][] = [['n', 'cpu matmul GFLOP/s', 'ms/call', 'naive GFLOP/s']]
-for (const n of [256, 512, 1024]) {
+const KERNEL = 'cpu matmul kernel (JS), 1 thread'
+const NAIVE = 'naive i-p-j loop, 1 thread'
+for (const [n, rounds] of [[256, 20], [512, 10], [1024, 5]] as const) {
   const aval: Aval = { shape: [n, n], dtype: 'float32' }
-  const a = backend.fromHost(random(n * n), aval)
-  const b = backend.fromHost(random(n * n), aval)
-  const flops = 2 * n ** 3
-  const s = time(() => backend.dispose(backend.kernels.matmul([a, b], [aval, aval], {}, aval), aval))
-  const c = new Float32Array(n * n)
-  const sn = n <= 512 ? time(() => naive(a as Float32Array, b as Float32Array, c, n), 300, 2) : NaN
-  rows.push([`${n}²`, (flops / s / 1e9).toFixed(2), (s * 1e3).toFixed(1), Number.isNaN(sn) ? '-' : (flops / sn / 1e9).toFixed(2)])
+  const [ha, hb] = [randomFloats(n * n, 1), randomFloats(n * n, 2)]
+  const makers: Maker[] = [
+    [
+      KERNEL,
+      () => {
+        const [a, b] = [backend.fromHost(ha, aval), backend.fromHost(hb, aval)]
+        // the last result is kept (the one before it disposed, so each call allocates its output)
+        let last: unknown
+        return {
+          step: () => {
+            if (last !== undefined) backend.dispose(last as never, aval)
+            last = backend.kernels.matmul([a, b], [aval, aval], {}, aval)
+          },
+          output: () => Float32Array.from(last as Float32Array),
+          dispose: () => (backend.dispose(a, aval), backend.dispose(b, aval), backend.dispose(last as never, aval)),
+        }
+      },
+    ],
+  ]
+  if (n <= 512) {
+    const c = new Float32Array(n * n)
+    makers.push([NAIVE, () => ({ step: () => naive(ha, hb, c, n), output: () => c.slice(), dispose: () => {} })])
+  }
+  const rows = await interleaved(makers, rounds, 1)
+  printTable(`matmul ${n}×${n} on the cpu backend's JS kernel`, rows, {
+    baseline: n <= 512 ? NAIVE : KERNEL,
+    ratio: 'speed',
+    columns: [{ header: 'GFLOP/s', value: (t) => fmt((2 * n ** 3) / (t.median * 1e6)) }],
+  })
 }
-const width = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)))
-for (const r of rows) console.log(r.map((x, j) => x.padStart(width[j])).join('  '))

@@ -1,26 +1,29 @@
 /**
  * One optimizer step over 10 M float32 parameters (20 matrices 500×1000,
  * named like the MLP linears of a transformer, so FRUGAL's default rule
- * projects all of them), every contender in this process, one after another:
+ * projects all of them), every contender in this process, on one thread,
+ * timed interleaved (bench/src/table.ts `interleaved`: one step of each per
+ * round, rotating order, so load on a shared machine falls on all alike):
  *
  * - a plain fused Float32Array Adam loop (m, v and p in one pass, bias
- *   corrected): the baseline;
+ *   corrected): the baseline; a plain signSGD loop;
  * - our `adam`, `frugal` ρ = 0.25 (blocks, randk, svd) and `signSgd`, each as
- *   `jit((g, s, p) => …update + applyUpdates…, { donate: [1, 2] })` on the
- *   default `cpu` backend; FRUGAL's host-side `refresh` is called eagerly
- *   before each jitted step, as the protocol asks (it returns null when no
- *   refresh is due, which is every timed step: T = 200);
+ *   `jit((g, s, p) => …update + applyUpdates…, { donate: [1, 2] })` on
+ *   `cpu-1t`; FRUGAL's host-side `refresh` is called eagerly before each
+ *   jitted step, as the protocol asks (it returns null when no refresh is
+ *   due, which is every timed step: T = 200);
  * - `tf.train.adam` (`applyGradients` on `tf.variable`s) on tfjs-backend-cpu
- *   and tfjs-backend-wasm, one value read back every step.
+ *   (every 5th round: seconds per step) and tfjs-backend-wasm, one value read back every step.
  *
  * Two fixed gradient sets alternate step by step (with one constant gradient
  * Adam's step is lr·sign(g) and would not tell Adam from signSGD). Every
- * contender first runs the same two steps from the same parameters; the
- * first leaf after them is the check column (Adam rows only). The one-off
- * costs (first jitted call: trace + compile; FRUGAL's first refresh) are
- * reported apart. The targets read an interleaved re-run of the plain loop,
- * our Adam, FRUGAL blocks and tfjs-cpu (see `interleaved`), as load on a
- * shared machine moves medians taken a minute apart by 2× and more.
+ * contender first runs the same two steps from the same parameters; its
+ * parameters after them are its check: Adam rows against the plain Adam
+ * loop, signSGD against the plain signSGD loop, and each FRUGAL row against
+ * FRUGAL by hand (bench/src/frugalRef.ts) in the subspace the library chose,
+ * read from its state. A row beyond its tolerance FAILs (exit code 1), as
+ * does a row whose live tensors change between steps. The one-off costs
+ * (first jitted call: trace + compile; FRUGAL's first refresh) are reported apart.
  *
  * The svd refresh (a host SVD of every projectable gradient) is slow; by
  * default it is timed on one leaf and scaled by the leaf count, and the svd row runs on
@@ -28,13 +31,17 @@
  * (the jitted step is the same program). `BENCH_FULL_SVD=1` runs the real
  * refresh of all twenty leaves instead (adds a few minutes here).
  *
- * Run: pnpm --filter @frugal-ts/bench run optimizer
+ * Run: pnpm --filter @frugal-ts/bench run optimizer   (BENCH_ROUNDS=n: rounds, default 15;
+ * BENCH_ONLY=plain,blocks: only the contenders whose names contain one of the words)
  */
 import { cpus, loadavg } from 'node:os'
 import type { Tensor } from '@frugal-ts/core'
+import type { Contender } from './src/contenders'
 import { loadOurs, randomFloats, useTfBackend } from './src/contenders'
-import type { Measured, Row, TimeOptions, Timing } from './src/table'
-import { attempt, fmt, printTable, time } from './src/table'
+import type { Subspace } from './src/frugalRef'
+import { frugalReference, subspaceOf } from './src/frugalRef'
+import type { Row, Timing } from './src/table'
+import { fmt, interleaved, printCheck, printTable } from './src/table'
 
 // 20 leaves: ρ = 0.25 makes round(ρ·20) = 5 blocks active, exactly a quarter of the parameters (of 10 leaves, Python's round(2.5) = 2 would be a fifth)
 const [ROWS, COLS, LEAVES] = [500, 1000, 20]
@@ -44,16 +51,10 @@ const [LR, B1, B2, EPS] = [1e-3, 0.9, 0.999, 1e-8]
 const RHO = 0.25
 /** steps every contender runs from the initial parameters before its check output is read (they also warm up) */
 const CHECK_STEPS = 2
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
 const FULL_SVD = process.env.BENCH_FULL_SVD === '1'
 /** `BENCH_ONLY=plain,blocks`: run only the contenders whose names contain one of these (case-insensitive), e.g. to profile one */
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '')
-
-const fast: TimeOptions = { warmup: 3, runs: 15, budgetMs: 4000 }
-const slow: TimeOptions = { warmup: 0, runs: 5, budgetMs: 8000 }
-const tfCpu: TimeOptions = { warmup: 0, runs: 3 }
-/** rounds of the interleaved re-run of the plain loop, our Adam and FRUGAL blocks that the targets read */
-const PAIRED_ROUNDS = 15
-let pairedTimings: Map<string, Timing> | undefined
 
 /** leaf i is `layers.{i>>1}.mlp.{w1|w2}` */
 const names = Array.from({ length: LEAVES }, (_, i) => `layers.${i >> 1}.mlp.w${(i & 1) + 1}`)
@@ -68,9 +69,10 @@ type Params = { layers: Layer[] }
 const treeOf = (leaves: readonly Tensor[]): Params => ({
   layers: Array.from({ length: LEAVES / 2 }, (_, l) => ({ mlp: { w1: leaves[2 * l], w2: leaves[2 * l + 1] } })),
 })
+const leafOf = (tree: { layers: { mlp: { w1: unknown; w2: unknown } }[] }, i: number): unknown => tree.layers[i >> 1].mlp[i & 1 ? 'w2' : 'w1']
 
-/** optimizer-state bytes of each timed row, and its one-off costs, keyed by the row's timing */
-const stateBytesOf = new Map<Timing, number>()
+/** optimizer-state bytes of each row (read with its check output), and its one-off costs */
+const stateBytesOf = new Map<string, number>()
 interface OneOff {
   readonly name: string
   readonly firstCallMs?: number
@@ -79,30 +81,18 @@ interface OneOff {
   readonly program?: string
 }
 const oneOffs: OneOff[] = []
-
-/** One contender, built and ready: a step that finishes its work before returning, the check leaf, state bytes. */
-interface Contender {
-  step(): void
-  /** the first leaf of the parameters, copied to the host */
-  output(): Float32Array
-  stateBytes(): number | Promise<number>
-  dispose(): void
+/** the subspaces each FRUGAL row's library state chose, read with its check output */
+const subspacesOf = new Map<string, { index: number; subspace: Subspace }[]>()
+/** the leaves each FRUGAL row's check covers: all of them, but for svd (a float64 matmul by hand per leaf) the first two */
+const checkedLeaves = (svd: boolean) => Array.from({ length: svd ? 2 : LEAVES }, (_, i) => i)
+const concat = (arrays: readonly ArrayLike<number>[]): Float32Array => {
+  const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0))
+  let at = 0
+  for (const a of arrays) out.set(a, at), (at += a.length)
+  return out
 }
 
-const measure = async (make: () => Contender | Promise<Contender>, plan: TimeOptions, check: boolean): Promise<Measured> => {
-  const c = await make()
-  try {
-    for (let i = 0; i < CHECK_STEPS; i++) c.step()
-    const output = check ? c.output() : undefined
-    const timing = time(() => c.step(), plan)
-    stateBytesOf.set(timing, await c.stateBytes())
-    return { timing, output }
-  } finally {
-    c.dispose()
-  }
-}
-
-// ---------------------------------------------------------------- plain loop
+// ---------------------------------------------------------------- plain loops
 
 /** Adam on one leaf, in one pass: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr·(m/c₁)/(√(v/c₂) + ε). */
 const adamLeaf = (p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, s1: number, s2: number): void => {
@@ -119,11 +109,12 @@ const adamLeaf = (p: Float32Array, m: Float32Array, v: Float32Array, g: Float32A
   }
 }
 
-const plainLoop = (): Contender => {
+const plainLoop = (name: string) => (): Contender => {
   const p = hostParams.map((a) => a.slice())
   const m = names.map(() => new Float32Array(SIZE))
   const v = names.map(() => new Float32Array(SIZE))
   let t = 0
+  stateBytesOf.set(name, (m.length + v.length) * SIZE * 4)
   return {
     step: () => {
       t++
@@ -133,15 +124,15 @@ const plainLoop = (): Contender => {
       for (let j = 0; j < LEAVES; j++) adamLeaf(p[j], m[j], v[j], g[j], s1, s2)
     },
     output: () => p[0].slice(),
-    stateBytes: () => (m.length + v.length) * SIZE * 4,
     dispose: () => {},
   }
 }
 
 /** signSGD by hand: p ← p − lr·sign(g), the reference of the signSGD row's check. */
-const plainSignSgd = (): Contender => {
+const plainSignSgd = (name: string) => (): Contender => {
   const p = hostParams.map((a) => a.slice())
   let t = 0
+  stateBytesOf.set(name, 0)
   return {
     step: () => {
       const g = hostGrads[t++ & 1]
@@ -152,7 +143,6 @@ const plainSignSgd = (): Contender => {
       }
     },
     output: () => p[0].slice(),
-    stateBytes: () => 0,
     dispose: () => {},
   }
 }
@@ -168,6 +158,8 @@ interface OursSpec {
   readonly make: (fr: Fr) => import('@frugal-ts/frugal').GradientTransformation<any>
   /** FRUGAL svd without BENCH_FULL_SVD: skip the full refresh, time one leaf's SVD instead */
   readonly svdStandIn?: boolean
+  /** FRUGAL: the check output is these leaves, and their subspaces are read from the state */
+  readonly frugalLeaves?: readonly number[]
 }
 
 const ours = (name: string, spec: OursSpec) => async (): Promise<Contender> => {
@@ -237,14 +229,18 @@ const ours = (name: string, spec: OursSpec) => async (): Promise<Contender> => {
   }
   return {
     step,
-    output: () => Float32Array.from(params.layers[0].mlp.w1.dataSync()),
-    stateBytes: () => {
+    output: () => {
+      stateBytesOf.set(name, fr.stateBytes(state))
+      if (!spec.frugalLeaves) return Float32Array.from(params.layers[0].mlp.w1.dataSync())
+      const leaves = (state as { leaves: Parameters<typeof leafOf>[0] }).leaves
+      subspacesOf.set(name, spec.frugalLeaves.map((index) => ({ index, subspace: subspaceOf(leafOf(leaves, index)) })))
+      return concat(spec.frugalLeaves.map((i) => (leafOf(params, i) as Tensor).dataSync()))
+    },
+    note: () => {
       const now = backend.memory()
-      // a leak fails our row as it fails a tfjs row (the row becomes a FAIL with the reason)
-      if (live && (now.tensors !== live.tensors || now.bytes !== live.bytes)) {
-        process.exitCode = 1
-        throw new Error(`FAIL: ${name}: tensors leak across steps: ${live.tensors} (${live.bytes} B) -> ${now.tensors} (${now.bytes} B)`)
-      }
+      // a leak fails our row as it fails a tfjs row (interleaved makes the row a FAIL with the reason)
+      if (live && (now.tensors !== live.tensors || now.bytes !== live.bytes))
+        throw new Error(`${name}: tensors leak across steps: ${live.tensors} (${live.bytes} B) -> ${now.tensors} (${now.bytes} B)`)
       oneOffs.push({
         name,
         firstCallMs,
@@ -252,7 +248,7 @@ const ours = (name: string, spec: OursSpec) => async (): Promise<Contender> => {
         refreshNote: refreshes > 0 ? `${refreshNote ?? ''} (${refreshes} more refresh(es) ran during timing!)` : refreshNote,
         program: jitted.describe(grads[0], state, params),
       })
-      return fr.stateBytes(state)
+      return ''
     },
     dispose: () => dispose([params, state, grads]),
   }
@@ -260,40 +256,42 @@ const ours = (name: string, spec: OursSpec) => async (): Promise<Contender> => {
 
 // ---------------------------------------------------------------- tfjs
 
-const tfAdam = (backend: 'cpu' | 'wasm') => async (): Promise<Contender> => {
+const tfAdam = (name: string, backend: 'cpu' | 'wasm') => async (): Promise<Contender> => {
   const tf = await useTfBackend(backend)
-  const before = tf.memory().numTensors
   const varNames = names.map((n) => `bench-optimizer/${backend}/${n}`)
   const vars = hostParams.map((a, i) => tf.tidy(() => tf.variable(tf.tensor2d(a, [ROWS, COLS]), true, varNames[i])))
   const grads = hostGrads.map((set) => set.map((a, i) => ({ name: varNames[i], tensor: tf.tensor2d(a, [ROWS, COLS]) })))
   const opt = tf.train.adam(LR, B1, B2, EPS)
   let k = 0
-  let live = -1
-  const step = () => {
-    opt.applyGradients(grads[k++ & 1])
-    // read one value back, so a backend that defers work is timed doing it
-    tf.tidy(() => tf.slice(vars[LEAVES - 1], [ROWS - 1, COLS - 1], [1, 1]).dataSync())
-  }
+  let live = 0
+  let leak: string | undefined
   return {
+    // the tables share tfjs's global backend: each step runs on this contender's
+    prepare: () => void (tf.getBackend() !== backend && tf.setBackend(backend)),
     step: () => {
-      step()
+      opt.applyGradients(grads[k++ & 1])
+      // read one value back, so a backend that defers work is timed doing it
+      tf.tidy(() => tf.slice(vars[LEAVES - 1], [ROWS - 1, COLS - 1], [1, 1]).dataSync())
+      // tfjs's count is engine-wide: compared from the first timed step on, when every contender is built
       const n = tf.memory().numTensors
-      if (live >= 0 && n !== live) throw new Error(`tfjs-${backend}: tensors leak across steps (${live} -> ${n})`)
+      if (k > CHECK_STEPS + 1 && n !== live) leak ??= `tfjs-${backend}: tensors leak across steps (${live} -> ${n})`
       live = n
     },
-    output: () => Float32Array.from(vars[0].dataSync() as Float32Array),
-    stateBytes: async () => {
+    // a leak found while timing fails the row once timing is over (interleaved turns the throw into a FAIL row)
+    note: () => {
+      if (leak) throw new Error(leak)
+      return ''
+    },
+    output: async () => {
       // the moments (variables it owns) and a fresh scalar of the iteration count, which we dispose
       const weights = await opt.getWeights()
-      const bytes = weights.reduce((s, w) => s + w.tensor.size * 4, 0)
+      stateBytesOf.set(name, weights.reduce((s, w) => s + (w.name === 'iter' ? 0 : w.tensor.size * 4), 0))
       tf.dispose(weights.filter((w) => w.name === 'iter').map((w) => w.tensor))
-      return bytes
+      return Float32Array.from(vars[0].dataSync() as Float32Array)
     },
     dispose: () => {
       opt.dispose()
       tf.dispose([...vars, ...grads.flatMap((g) => g.map((x) => x.tensor))])
-      const after = tf.memory().numTensors
-      if (after !== before) console.warn(`tfjs-${backend}: ${after - before} tensors left after dispose`)
     },
   }
 }
@@ -306,52 +304,52 @@ console.log(
     `Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`,
 )
 const PLAIN = 'plain Float32Array Adam loop'
-const ADAM = 'frugal-ts adam (cpu, jit)'
+const ADAM = 'frugal-ts adam (jit)'
 const BLOCKS = 'FRUGAL ρ=0.25 blocks (jit)'
+const RANDK = 'FRUGAL ρ=0.25 randk (jit)'
+const SVD = 'FRUGAL ρ=0.25 svd (jit)'
+const PLAIN_SIGN = 'plain Float32Array signSGD loop'
+const SIGN = 'frugal-ts signSgd (jit)'
 const TF_CPU = 'tf.train.adam tfjs-cpu'
-const rows: Row[] = []
-const run = async (name: string, make: () => Contender | Promise<Contender>, plan: TimeOptions, check = false) => {
-  if (ONLY.length > 0 && !ONLY.some((s) => name.toLowerCase().includes(s))) return
-  const t0 = performance.now()
-  const row = await attempt(name, () => measure(make, plan, check))
-  rows.push(row)
-  const r = row.result
-  console.log(`  ${name}: ${'median' in r ? `${fmt(r.median)} ms/step` : `skipped (${r.skipped})`}  [${fmt((performance.now() - t0) / 1000)} s]`)
-}
+const TF_WASM = 'tf.train.adam tfjs-wasm'
 const frugalOf = (projector: 'blocks' | 'randk' | 'svd') => (fr: Fr) =>
   fr.frugal({ learningRate: LR, b1: B1, b2: B2, eps: EPS, density: RHO, projector })
-
-await run(PLAIN, plainLoop, fast, true)
-await run(ADAM, ours(ADAM, { make: (fr) => fr.adam(LR, { b1: B1, b2: B2, eps: EPS }) }), fast, true)
-await run(BLOCKS, ours(BLOCKS, { make: frugalOf('blocks') }), fast)
-await run('FRUGAL ρ=0.25 randk (jit)', ours('FRUGAL ρ=0.25 randk (jit)', { make: frugalOf('randk') }), fast)
-await run('FRUGAL ρ=0.25 svd (jit)', ours('FRUGAL ρ=0.25 svd (jit)', { make: frugalOf('svd'), svdStandIn: !FULL_SVD }), slow)
-const SIGN = 'frugal-ts signSgd (cpu, jit)'
-const PLAIN_SIGN = 'plain Float32Array signSGD loop'
-await run(PLAIN_SIGN, plainSignSgd, fast, true)
-await run(SIGN, ours(SIGN, { make: (fr) => fr.signSgd(LR) }), fast, true)
-await run(TF_CPU, tfAdam('cpu'), tfCpu, true)
-await run('tf.train.adam tfjs-wasm', tfAdam('wasm'), fast, true)
+const makers: [string, () => Contender | Promise<Contender>][] = [
+  [PLAIN, plainLoop(PLAIN)],
+  [ADAM, ours(ADAM, { make: (fr) => fr.adam(LR, { b1: B1, b2: B2, eps: EPS }) })],
+  [BLOCKS, ours(BLOCKS, { make: frugalOf('blocks'), frugalLeaves: checkedLeaves(false) })],
+  [RANDK, ours(RANDK, { make: frugalOf('randk'), frugalLeaves: checkedLeaves(false) })],
+  [SVD, ours(SVD, { make: frugalOf('svd'), svdStandIn: !FULL_SVD, frugalLeaves: checkedLeaves(true) })],
+  [PLAIN_SIGN, plainSignSgd(PLAIN_SIGN)],
+  [SIGN, ours(SIGN, { make: (fr) => fr.signSgd(LR) })],
+  [TF_CPU, tfAdam(TF_CPU, 'cpu')],
+  [TF_WASM, tfAdam(TF_WASM, 'wasm')],
+]
+const picked = makers.filter(([name]) => ONLY.length === 0 || ONLY.some((s) => name.toLowerCase().includes(s)))
+console.log(`${picked.length} contenders, ${CHECK_STEPS} steps each, then ${ROUNDS} interleaved rounds (tfjs-cpu every 5th)…`)
+const rows: Row[] = await interleaved(picked, ROUNDS, CHECK_STEPS, { every: { [TF_CPU]: 5 } })
 
 const perSecond = { header: 'params/s', value: (t: Timing) => `${fmt(TOTAL / (t.median / 1000) / 1e6)} M` }
-const stateCol = {
-  header: 'state bytes',
-  value: (t: Timing) => {
-    const b = stateBytesOf.get(t)
-    return b === undefined ? '-' : `${b} (${fmt(b / 1e6)} MB)`
-  },
+const stateCol = (name: string) => {
+  const b = stateBytesOf.get(name)
+  return b === undefined ? '-' : `${b} (${fmt(b / 1e6)} MB)`
 }
+const nameOf = (t: Timing) => rows.find((r) => r.result === t)?.name ?? ''
 // every contender runs on one thread: ours on `cpu-1t` (loadOurs), tfjs-cpu and tfjs-wasm have no threads in Node
-printTable(`One optimizer step, ${TOTAL / 1e6} M parameters, single thread (ms per step; check: first leaf after ${CHECK_STEPS} steps)`, rows, {
+// the check column of the main table compares the Adam rows' first leaf with the plain loop's (the other families are checked below)
+const adamRows = [PLAIN, ADAM, TF_CPU, TF_WASM]
+const mainRows = rows.map((r) => (adamRows.includes(r.name) ? r : { ...r, output: undefined }))
+printTable(`One optimizer step, ${TOTAL / 1e6} M parameters, single thread, interleaved (ms per step; check column: Adam rows' first leaf after ${CHECK_STEPS} steps)`, mainRows, {
   baseline: PLAIN,
   ratio: 'speed',
-  columns: [perSecond, stateCol],
+  columns: [perSecond, { header: 'cpu ms', value: (t) => fmt(t.cpu ?? NaN) }, { header: 'state bytes', value: (t) => stateCol(nameOf(t)) }],
   threads: '1',
 })
+
 // the checks that FAIL a row (and the script): each family against its hand-written loop
 const ADAM_TOL = 1e-5
-const pick = (names: readonly string[]) => rows.filter((r) => names.includes(r.name))
-printTable(`check: Adam rows against the plain loop (FAIL beyond ${ADAM_TOL})`, pick([PLAIN, ADAM, TF_CPU, 'tf.train.adam tfjs-wasm']), {
+const pick = (ns: readonly string[]) => rows.filter((r) => ns.includes(r.name))
+printTable(`check: Adam rows against the plain loop (FAIL beyond ${ADAM_TOL})`, pick(adamRows), {
   baseline: PLAIN,
   ratio: 'speed',
   threads: '1',
@@ -363,6 +361,28 @@ printTable(`check: signSGD against the plain loop (FAIL beyond 1e-6)`, pick([PLA
   threads: '1',
   check: { reference: PLAIN_SIGN, tolerance: 1e-6 },
 })
+/** FRUGAL rows against FRUGAL by hand, in the subspaces the library chose: Adam there, lr·sign on the rest */
+const FRUGAL_TOL = 1e-5
+for (const name of [BLOCKS, RANDK, SVD]) {
+  const row = rows.find((r) => r.name === name)
+  if (!row) continue
+  const leaves = subspacesOf.get(name)
+  const skipped = 'skipped' in row.result ? row.result.skipped : undefined
+  if (!leaves) {
+    printCheck(`check: ${name}`, [{ name, threads: '1', skipped: skipped ?? 'no subspaces read' }], { name: 'FRUGAL by hand', output: new Float32Array(0) }, FRUGAL_TOL)
+    continue
+  }
+  const t0 = performance.now()
+  const ref = frugalReference({ rows: ROWS, cols: COLS, lr: LR, b1: B1, b2: B2, eps: EPS, steps: CHECK_STEPS, params: hostParams, gradSets: hostGrads, leaves })
+  const kinds = [...new Set(leaves.map((l) => l.subspace.kind))].map((k) => `${leaves.filter((l) => l.subspace.kind === k).length} ${k}`)
+  printCheck(
+    `check: ${name}, leaves ${leaves.map((l) => l.index).join(',')} (${kinds.join(', ')}) after ${CHECK_STEPS} steps against FRUGAL by hand ` +
+      `(bench/src/frugalRef.ts, float64; ${ref.ties} sign ties given slack) [${fmt((performance.now() - t0) / 1000)} s]`,
+    [{ name, threads: '1', output: row.output, skipped }],
+    { name: 'FRUGAL by hand', output: ref.output, slack: ref.slack },
+    FRUGAL_TOL,
+  )
+}
 
 console.log('\nOne-off costs (not in the step times above)')
 for (const o of oneOffs) {
@@ -380,86 +400,16 @@ const timingOf = (name: string): Timing | undefined => {
   return r && 'median' in r ? r : undefined
 }
 
-/** A contender of the interleaved re-run; `every` k: it steps only in rounds 0, k, 2k, … (slow ones), without warm-up. */
-interface Paired {
-  readonly name: string
-  readonly make: () => Contender | Promise<Contender>
-  readonly every?: number
-}
-
-/**
- * Times contenders round-robin: every round runs one timed step of each (in a
- * rotating order), so all of them see the same machine load. Ratios of these
- * medians are steadier than ratios of medians measured minutes apart.
- */
-const interleaved = async (entries: readonly Paired[], warmup: number, rounds: number): Promise<Map<string, Timing>> => {
-  const built: Contender[] = []
-  try {
-    for (const e of entries) built.push(await e.make())
-    built.forEach((c, i) => {
-      const n = CHECK_STEPS + ((entries[i].every ?? 1) === 1 ? warmup : 0)
-      for (let s = 0; s < n; s++) c.step()
-    })
-    const samples = built.map((): number[] => [])
-    for (let r = 0; r < rounds; r++)
-      for (let j = 0; j < built.length; j++) {
-        const i = (r + j) % built.length
-        if (r % (entries[i].every ?? 1) !== 0) continue
-        const t0 = performance.now()
-        built[i].step()
-        samples[i].push(performance.now() - t0)
-      }
-    return new Map(
-      entries.map((e, i): [string, Timing] => {
-        const x = samples[i].sort((a, b) => a - b)
-        const mid = x.length >> 1
-        return [e.name, { median: x.length % 2 ? x[mid] : (x[mid - 1] + x[mid]) / 2, min: x[0], runs: x.length }]
-      }),
-    )
-  } finally {
-    for (const c of built) c.dispose()
-  }
-}
-
-/**
- * Prints PASS/FAIL for `ratio(a, b)` of two timings' medians (the verdict), with
- * the same ratio of their fastest runs for reference.
- */
-const target = (label: string, ta: Timing | undefined, tb: Timing | undefined, ratio: (x: number, y: number) => number, ok: (v: number) => boolean, how: string) => {
+/** Prints PASS/FAIL for `ratio(a, b)` of two rows' medians (the one rule), with the same ratio of their fastest runs for reference. */
+const target = (label: string, a: string, b: string, ratio: (x: number, y: number) => number, ok: (v: number) => boolean) => {
+  const [ta, tb] = [timingOf(a), timingOf(b)]
   if (!ta || !tb) return console.log(`${ONLY.length > 0 ? '-   ' : 'FAIL'}  ${label}: not measured (a contender did not run)`)
   const v = ratio(ta.median, tb.median)
-  console.log(
-    `${ok(v) ? 'PASS' : 'FAIL'}  ${label}: ${fmt(v)}× (medians ${fmt(ta.median)} ms vs ${fmt(tb.median)} ms, ${how}; ` +
-      `fastest runs ${fmt(ratio(ta.min, tb.min))}×)`,
-  )
-}
-
-if (ONLY.length === 0) {
-  const t0 = performance.now()
-  try {
-    pairedTimings = await interleaved(
-      [
-        { name: PLAIN, make: plainLoop },
-        { name: ADAM, make: ours(ADAM, { make: (fr) => fr.adam(LR, { b1: B1, b2: B2, eps: EPS }) }) },
-        { name: BLOCKS, make: ours(BLOCKS, { make: frugalOf('blocks') }) },
-        { name: TF_CPU, make: tfAdam('cpu'), every: 5 },
-      ],
-      2,
-      PAIRED_ROUNDS,
-    )
-    console.log(
-      `\nInterleaved re-run (${PAIRED_ROUNDS} rounds, one step of each per round; tfjs-cpu every 5th round) [${fmt((performance.now() - t0) / 1000)} s]`,
-    )
-    for (const [name, t] of pairedTimings) console.log(`  ${name}: median ${fmt(t.median)} ms, min ${fmt(t.min)} ms (${t.runs} runs)`)
-  } catch (e) {
-    console.log(`\ninterleaved re-run failed: ${e instanceof Error ? e.message : String(e)}`)
-  }
+  console.log(`${ok(v) ? 'PASS' : 'FAIL'}  ${label}: ${fmt(v)}× (medians ${fmt(ta.median)} ms vs ${fmt(tb.median)} ms, interleaved; fastest runs ${fmt(ratio(ta.min, tb.min))}×)`)
 }
 
 console.log(ONLY.length > 0 ? '\nTargets (partial run: BENCH_ONLY is set)' : '\nTargets')
-const pt = (name: string) => pairedTimings?.get(name) ?? timingOf(name)
-const how = pairedTimings ? 'interleaved' : 'table'
-target('our jitted Adam ≥ 0.8× the throughput of the plain loop', pt(ADAM), pt(PLAIN), (x, y) => y / x, (v) => v >= 0.8, how)
-target('our jitted Adam ≥ 25× faster than tf.train.adam on tfjs-cpu', pt(ADAM), pt(TF_CPU), (x, y) => y / x, (v) => v >= 25, how)
-target('FRUGAL ρ=0.25 (blocks) step ≤ 0.6× our Adam step', pt(BLOCKS), pt(ADAM), (x, y) => x / y, (v) => v <= 0.6, how)
+target('our jitted Adam ≥ 0.8× the throughput of the plain loop', ADAM, PLAIN, (x, y) => y / x, (v) => v >= 0.8)
+target('our jitted Adam ≥ 25× faster than tf.train.adam on tfjs-cpu', ADAM, TF_CPU, (x, y) => y / x, (v) => v >= 25)
+target('FRUGAL ρ=0.25 (blocks) step ≤ 0.6× our Adam step', BLOCKS, ADAM, (x, y) => x / y, (v) => v <= 0.6)
 console.log(`\ntotal ${fmt((performance.now() - started) / 1000)} s`)

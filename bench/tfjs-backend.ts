@@ -6,12 +6,15 @@
  *   `jit` with params and state donated vs the same tfjs ops in a `tf.tidy`;
  * - MLP 784-256-10, batch 64, forward + backward, loss and gradients read back:
  *   frugal `jit(valueAndGrad(loss))` vs tfjs's own `tf.valueAndGrads`.
- * Contenders of a table alternate call by call (after their warm-up), so load
- * on the machine hits them alike; ratio = our time / raw tfjs time.
- * Targets: ≤ 1.2× on matmul and Adam (the same ops), ≤ 1.0× on the MLP step.
+ * Contenders of a table are timed interleaved (bench/src/table.ts: after
+ * their warm-up, one call each per round, rotating order), so load on the
+ * machine hits them alike; ratio = our time / raw tfjs time.
+ * Targets: ≤ 1.2× on matmul and Adam (the same ops), ≤ 1.0× on the MLP step;
+ * each of our rows' outputs must match the raw tfjs row's within 1e-5 (else FAIL).
  *
  * Wall times move with machine load, so each table also gives the fastest run
- * and the median process CPU time (`process.cpuUsage`) of every contender.
+ * and the median process CPU time (`process.cpuUsage`) of every contender;
+ * the targets read the wall medians (one rule).
  *
  * Run: node --import tsx --conditions=source bench/tfjs-backend.ts [cpu|wasm ...] [matmul|adam|mlp ...]
  * (no argument: everything; about 3 minutes, most of it tfjs-cpu's Adam)
@@ -22,64 +25,28 @@ import { jit, nn, valueAndGrad } from '@frugal-ts/autodiff'
 import { tfjsBackend } from '@frugal-ts/backend-tfjs'
 import type { Tf as CoreTf } from '@frugal-ts/backend-tfjs'
 import { randomFloats, useTfBackend } from './src/contenders'
-import type { Tf } from './src/contenders'
+import type { Contender, Tf } from './src/contenders'
 import type { Column, Row, Timing } from './src/table'
-import { fmt, median, printTable, ratioOf } from './src/table'
+import { fmt, interleaved, printTable, ratioOf } from './src/table'
 import { BATCH, HIDDEN, IN, OUT, flat, mlpData } from './src/mlp'
 
 type TfT = ReturnType<Tf['tensor']>
 
-interface Contender {
-  readonly name: string
-  /** one call; returns the output to check (first call only is kept) */
-  readonly call: () => Float32Array | void
-  readonly done?: () => void
-}
-
-interface Plan {
-  readonly warmup: number
-  readonly runs: number
-  readonly budgetMs: number
-}
-
-/** This process's CPU time (user + system), ms: what other processes on a loaded machine do not add to. */
-const cpuNow = (): number => {
-  const u = process.cpuUsage()
-  return (u.user + u.system) / 1000
-}
-
-/** Median CPU ms per call of each contender of the last `alternate`, by name. */
-const cpuMedians = new Map<string, number>()
+/** every table's check: our outputs against the raw tfjs ops' (the same math on the same tfjs backend); beyond it a row FAILs (exit 1) */
+const CHECK_TOL = 1e-5
 
 /**
- * Warms each contender up, then times them alternately, call by call: wall
- * time (median and min, the table's columns) and process CPU time (median, in
- * `cpuMedians`).
+ * A contender from one call: each step makes the call and keeps its result,
+ * the check output is the result of the last warm-up call (bench/src/table.ts
+ * `interleaved` reads it before timing).
  */
-const alternate = (contenders: readonly Contender[], plan: Plan): Row[] => {
-  const outputs = contenders.map((c) => {
-    let out: Float32Array | void = undefined
-    for (let i = 0; i < plan.warmup; i++) out = c.call() ?? out
-    return out ?? undefined
-  })
-  const wall = contenders.map(() => [] as number[])
-  const cpu = contenders.map(() => [] as number[])
-  let spent = 0
-  for (let r = 0; r < plan.runs && !(spent > plan.budgetMs && r >= 3); r++)
-    contenders.forEach((c, i) => {
-      const [t0, c0] = [performance.now(), cpuNow()]
-      c.call()
-      const [dt, dc] = [performance.now() - t0, cpuNow() - c0]
-      wall[i].push(dt)
-      cpu[i].push(dc)
-      spent += dt
-    })
-  contenders.forEach((c) => c.done?.())
-  return contenders.map((c, i): Row => {
-    cpuMedians.set(c.name, median(cpu[i]))
-    const timing: Timing = { median: median(wall[i]), min: Math.min(...wall[i]), runs: wall[i].length }
-    return { name: c.name, result: timing, output: outputs[i] }
-  })
+const calling = (call: () => Float32Array | void, done: () => void = () => {}): Contender => {
+  let last: Float32Array | undefined
+  return {
+    step: () => void (last = call() ?? last),
+    output: () => last ?? new Float32Array(0),
+    dispose: done,
+  }
 }
 
 /**
@@ -108,25 +75,26 @@ const inScope = <R>(fn: () => R): R => {
   return r as R
 }
 
-const minOf = (rows: readonly Row[], name: string): number => {
+const timingOf = (rows: readonly Row[], name: string): Timing | undefined => {
   const r = rows.find((x) => x.name === name)?.result
-  return r && 'min' in r ? r.min : NaN
+  return r && 'median' in r ? r : undefined
 }
 
 /** Extra columns: fastest run over the baseline's fastest, and median CPU time over the baseline's (both less sensitive to machine load than wall medians). */
 const loadColumns = (rows: readonly Row[], baseline: string): Column[] => {
-  const nameOf = (t: Timing) => rows.find((r) => r.result === t)?.name ?? ''
+  const base = timingOf(rows, baseline)
   return [
-    { header: 'min / base min', value: (t) => `${fmt(t.min / minOf(rows, baseline))}×` },
-    { header: 'cpu ms', value: (t) => fmt(cpuMedians.get(nameOf(t)) ?? NaN) },
-    { header: 'cpu / base cpu', value: (t) => `${fmt((cpuMedians.get(nameOf(t)) ?? NaN) / (cpuMedians.get(baseline) ?? NaN))}×` },
+    { header: 'min / base min', value: (t) => `${fmt(t.min / (base?.min ?? NaN))}×` },
+    { header: 'cpu ms', value: (t) => fmt(t.cpu ?? NaN) },
+    { header: 'cpu / base cpu', value: (t) => `${fmt((t.cpu ?? NaN) / (base?.cpu ?? NaN))}×` },
   ]
 }
 
 const line = (rows: readonly Row[], baseline: string, name: string, target: number, what: string) => {
   const r = ratioOf(rows, name, { baseline, ratio: 'time' }) ?? NaN
-  const m = minOf(rows, name) / minOf(rows, baseline)
-  const c = (cpuMedians.get(name) ?? NaN) / (cpuMedians.get(baseline) ?? NaN)
+  const [t, base] = [timingOf(rows, name), timingOf(rows, baseline)]
+  const m = (t?.min ?? NaN) / (base?.min ?? NaN)
+  const c = (t?.cpu ?? NaN) / (base?.cpu ?? NaN)
   // one rule: the wall-clock median (min and CPU time are printed for information only)
   const verdict = r <= target ? 'PASS' : 'FAIL'
   console.log(`${verdict}  target: ${what} ≤ ${target}× ${baseline} (wall median): ${fmt(r)}×; for information: min ${fmt(m)}×, cpu ${fmt(c)}×`)
@@ -134,7 +102,7 @@ const line = (rows: readonly Row[], baseline: string, name: string, target: numb
 
 // ---------------------------------------------------------------- matmul 512²
 
-const matmulTable = (tf: Tf, be: string) => {
+const matmulTable = async (tf: Tf, be: string) => {
   const n = 512
   const a = randomFloats(n * n, 1)
   const b = randomFloats(n * n, 2)
@@ -142,16 +110,17 @@ const matmulTable = (tf: Tf, be: string) => {
   const [fa, fb] = [keep(fromArray(a, [n, n])), keep(fromArray(b, [n, n]))]
   const jm = jit((x: Tensor, y: Tensor) => matmul(x, y))
   const raw = `raw tfjs-${be} tf.matMul`
-  const rows = alternate(
+  const rows = await interleaved(
     [
-      { name: raw, call: () => inTidy(tf, () => tf.matMul(ta, tb).dataSync() as Float32Array) },
-      { name: 'frugal eager matmul', call: () => inScope(() => matmul(fa, fb).dataSync() as Float32Array) },
-      { name: 'frugal jit(matmul)', call: () => inScope(() => jm(fa, fb).dataSync() as Float32Array) },
+      [raw, () => calling(() => inTidy(tf, () => tf.matMul(ta, tb).dataSync() as Float32Array))],
+      ['frugal eager matmul', () => calling(() => inScope(() => matmul(fa, fb).dataSync() as Float32Array))],
+      ['frugal jit(matmul)', () => calling(() => inScope(() => jm(fa, fb).dataSync() as Float32Array))],
     ],
-    { warmup: 3, runs: 30, budgetMs: 20_000 },
+    30,
+    3,
   )
   const gflops = { header: 'GFLOP/s', value: (t: Timing) => fmt((2 * n ** 3) / (t.median * 1e6)) }
-  printTable(`matmul ${n}x${n} · ${n}x${n}, tfjs-${be} (result read back)`, rows, { baseline: raw, ratio: 'time', columns: [gflops, ...loadColumns(rows, raw)], threads: '1' })
+  printTable(`matmul ${n}x${n} · ${n}x${n}, tfjs-${be} (result read back)`, rows, { baseline: raw, ratio: 'time', columns: [gflops, ...loadColumns(rows, raw)], threads: '1', check: { reference: raw, tolerance: CHECK_TOL } })
   line(rows, raw, 'frugal eager matmul', 1.2, 'frugal eager matmul')
   line(rows, raw, 'frugal jit(matmul)', 1.2, 'frugal jit(matmul)')
   tf.dispose([ta, tb])
@@ -168,7 +137,7 @@ interface AdamState<T> {
   readonly v: T[]
 }
 
-const adamTable = (tf: Tf, be: string) => {
+const adamTable = async (tf: Tf, be: string) => {
   const leaves = 10
   const shape: [number, number] = [1000, 1000]
   const size = shape[0] * shape[1]
@@ -224,18 +193,21 @@ const adamTable = (tf: Tf, be: string) => {
   }
   const check = (x: { p: { dataSync(): ArrayLike<number> }[] }) => Float32Array.from(x.p[0].dataSync()).subarray(0, 1000)
   const rawName = `raw tfjs-${be} ops in tf.tidy`
-  const rows = alternate(
+  // the check: the first 1000 values of the first leaf after the 2 warm-up steps, from the same start
+  const rows = await interleaved(
     [
-      { name: rawName, call: () => (rawStep(), tRaw === 1 ? check(raw) : undefined), done: () => tf.dispose([...raw.p, ...raw.m, ...raw.v, ...gRaw]) },
-      { name: 'frugal jit(adam), donated', call: () => (ourStep(), tOurs === 1 ? check(ours) : undefined) },
+      [rawName, () => ({ step: rawStep, output: () => check(raw), dispose: () => tf.dispose([...raw.p, ...raw.m, ...raw.v, ...gRaw]) })],
+      ['frugal jit(adam), donated', () => ({ step: ourStep, output: () => check(ours), dispose: () => {} })],
     ],
-    { warmup: 2, runs: 9, budgetMs: 40_000 },
+    9,
+    2,
   )
   printTable(`Adam update, ${leaves} x ${shape.join('x')} = 10 M params, tfjs-${be}`, rows, {
     baseline: rawName,
     ratio: 'time',
     columns: [{ header: 'M params/s', value: (t: Timing) => fmt((leaves * size) / (t.median * 1e3)) }, ...loadColumns(rows, rawName)],
     threads: '1',
+    check: { reference: rawName, tolerance: CHECK_TOL },
   })
   console.log(`frugal program: ${step.describe(ours, gOurs, fromArray(new Float32Array([1]), []), fromArray(new Float32Array([1]), []))}`)
   line(rows, rawName, 'frugal jit(adam), donated', 1.2, 'frugal jitted Adam')
@@ -248,7 +220,7 @@ const data = mlpData
 
 type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
 
-const mlpTable = (tf: Tf, be: string) => {
+const mlpTable = async (tf: Tf, be: string) => {
   const raw = `raw tfjs-${be} tf.valueAndGrads`
   const tw = [tf.tensor2d(data.w1, [IN, HIDDEN]), tf.tensor1d(data.b1), tf.tensor2d(data.w2, [HIDDEN, OUT]), tf.tensor1d(data.b2)]
   const tx = tf.tensor2d(data.x, [BATCH, IN])
@@ -277,14 +249,15 @@ const mlpTable = (tf: Tf, be: string) => {
       const [l, g] = step(params, x, y) as [Tensor, Params]
       return flat([l.dataSync(), g.w1.dataSync(), g.b1.dataSync(), g.w2.dataSync(), g.b2.dataSync()])
     })
-  const rows = alternate(
+  const rows = await interleaved(
     [
-      { name: raw, call: rawCall },
-      { name: 'frugal jit(valueAndGrad)', call: ourCall },
+      [raw, () => calling(rawCall)],
+      ['frugal jit(valueAndGrad)', () => calling(ourCall)],
     ],
-    { warmup: 5, runs: 40, budgetMs: 15_000 },
+    40,
+    5,
   )
-  printTable(`MLP ${IN}-${HIDDEN}-${OUT}, batch ${BATCH}: forward + backward, loss and grads read back, tfjs-${be}`, rows, { baseline: raw, ratio: 'time', columns: loadColumns(rows, raw), threads: '1' })
+  printTable(`MLP ${IN}-${HIDDEN}-${OUT}, batch ${BATCH}: forward + backward, loss and grads read back, tfjs-${be}`, rows, { baseline: raw, ratio: 'time', columns: loadColumns(rows, raw), threads: '1', check: { reference: raw, tolerance: CHECK_TOL } })
   console.log(`frugal program: ${step.describe(params, x, y)}`)
   line(rows, raw, 'frugal jit(valueAndGrad)', 1.0, 'frugal jitted MLP step')
   tf.dispose([...tw, tx, ty])
@@ -302,5 +275,5 @@ for (const be of backends.length ? backends : (['cpu', 'wasm'] as const)) {
   registerBackend(`tfjs-${be}`, () => tfjsBackend({ tf: tf as unknown as CoreTf, backend: be }))
   setBackend(`tfjs-${be}`)
   console.log(`\n==== tfjs-${be} (tfjs ${tf.version.tfjs}) ====`)
-  for (const t of picked.length ? picked : (Object.keys(tables) as (keyof typeof tables)[])) tables[t](tf, be)
+  for (const t of picked.length ? picked : (Object.keys(tables) as (keyof typeof tables)[])) await tables[t](tf, be)
 }

@@ -74,7 +74,7 @@ export const adamTable = (lib: Libraries, on: Setting): Table => {
       [roles.floor, floorAdam],
       rows.ours1,
       rows.oursN,
-      ['plain fused JS loop', plainAdam],
+      ['plain fused JS loop, 1 thread', plainAdam],
       rows.jaxSync,
       rows.jaxAsync,
       [roles.tf, () => tfAdam(lib.tf())],

@@ -15,9 +15,10 @@ import type { CpuBackend } from '@frugal-ts/core'
 import * as frugal from '@frugal-ts/frugal'
 import { hardwareThreads, poolOf, whenStarted } from '../../packages/core/src/internal/wasm/threads'
 import { ADAM_PARAMS } from '../src/adam'
-import type { Contender, Jax, Tf } from '../src/contenders'
+import type { Jax, Tf } from '../src/contenders'
 import { N } from '../src/matmul'
 import { BATCH } from '../src/mlp'
+import { interleaved } from '../src/table'
 import type { BenchApi, Info, RowJson, TableJson, TableName } from './api'
 import type { Libraries, Setting, Table } from './contenders'
 import { adamTable, matmulTable, mlpTable } from './contenders'
@@ -139,53 +140,34 @@ const threadsNote = (shares: number, messages: Record<Owner, number>, runs: numb
 }
 
 /**
- * Builds every contender, warms each up, then times `rounds` rounds in which
- * each contender runs once (in rotating order). A contender that cannot be
- * built or fails gets a skipped row with the reason.
+ * Times a table with bench/src/table.ts `interleaved` (warm-up, then one step
+ * of each contender per round, rotating the order), counting around each
+ * timed step what it handed to Web Workers, and turns its rows into JSON.
  */
-const interleaved = async (table: Table, rounds: number, warmup = 3): Promise<{ rows: RowJson[]; stride: number }> => {
-  type Live = { name: string; c: Contender; samples: number[]; check?: Float32Array; shares: number; messages: Record<Owner, number> }
-  const live: Live[] = []
-  const skipped = new Map<string, string>()
-  for (const [name, make] of table.makers) {
-    try {
-      const c = await make()
-      for (let i = 0; i < warmup; i++) await c.step()
-      live.push({ name, c, samples: [], check: await c.output?.(), shares: 0, messages: none() })
-    } catch (e) {
-      skipped.set(name, reason(e))
-    }
-  }
-  await sleep(0) // browser workers start once the page's thread returns to its event loop (threads.ts)
+const timeTable = async (table: Table, rounds: number): Promise<{ rows: RowJson[]; stride: number }> => {
   const pool = ourPool()
-  for (let r = 0; r < rounds; r++)
-    for (let j = 0; j < live.length; j++) {
-      const x = live[(j + r) % live.length]
-      if (skipped.has(x.name)) continue
-      const [jobs0, posted0] = [pool.jobs, messagesPosted()]
-      try {
-        const t0 = performance.now()
-        const pending = x.c.step()
-        if (pending) await pending
-        x.samples.push(performance.now() - t0)
-      } catch (e) {
-        skipped.set(x.name, `failed in round ${r + 1}: ${reason(e)}`)
-      }
+  const handed = new Map<string, { shares: number; messages: Record<Owner, number> }>()
+  const around = (name: string) => {
+    const [jobs0, posted0] = [pool.jobs, messagesPosted()]
+    return () => {
+      const h = handed.get(name) ?? { shares: 0, messages: none() }
       const posted = messagesPosted()
-      x.shares += pool.jobs - jobs0
-      for (const o of owners) x.messages[o] += posted[o] - posted0[o]
+      h.shares += pool.jobs - jobs0
+      for (const o of owners) h.messages[o] += posted[o] - posted0[o]
+      handed.set(name, h)
     }
-  const length = live.find((x) => x.check)?.check?.length ?? 0
-  const stride = strideOf(length)
-  const rows = new Map<string, RowJson>()
-  for (const x of live) {
-    const notes = [x.c.note?.(), threadsNote(x.shares, x.messages, x.samples.length)].filter(Boolean)
-    const why = skipped.get(x.name)
-    rows.set(x.name, why ? { name: x.name, skipped: why, note: notes.join('\n') } : { name: x.name, samples: x.samples, check: x.check && every(x.check, stride), note: notes.join('\n') })
-    x.c.dispose()
   }
+  // browser workers start once the page's thread returns to its event loop (threads.ts)
+  const rows = await interleaved(table.makers, rounds, 3, { beforeRounds: () => sleep(0), around, print: false })
+  const length = rows.find((r) => r.output)?.output?.length ?? 0
+  const stride = strideOf(length)
+  const json = rows.map((r): RowJson => {
+    const h = handed.get(r.name) ?? { shares: 0, messages: none() }
+    const note = [r.note, threadsNote(h.shares, h.messages, r.samples?.length ?? 0)].filter(Boolean).join('\n')
+    return 'skipped' in r.result ? { name: r.name, skipped: r.result.skipped, note } : { name: r.name, samples: r.samples, check: r.output && every(r.output, stride), note }
+  })
   ;(globalThis as { gc?: () => void }).gc?.() // with --js-flags=--expose-gc: the next table starts without this one's garbage
-  return { rows: table.makers.map(([name]) => rows.get(name) ?? { name, skipped: skipped.get(name) ?? 'not run' }), stride }
+  return { rows: json, stride }
 }
 
 const tables: Record<TableName, { make: (lib: Libraries, on: Setting) => Table; size: number }> = {
@@ -197,7 +179,7 @@ const tables: Record<TableName, { make: (lib: Libraries, on: Setting) => Table; 
 const run: BenchApi['run'] = async (name: TableName, rounds: number): Promise<TableJson> => {
   const t = tables[name]
   const table = t.make(lib, setting)
-  const { rows, stride } = await interleaved(table, rounds)
+  const { rows, stride } = await timeTable(table, rounds)
   return { rows, roles: table.roles, threads: setting.threads, size: t.size, stride }
 }
 

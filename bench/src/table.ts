@@ -25,6 +25,8 @@ export interface Timing {
   readonly min: number
   /** how many runs were timed (after the warm-up) */
   readonly runs: number
+  /** median process CPU time (user + system) per run, ms, where `interleaved` could read it (Node) */
+  readonly cpu?: number
 }
 
 /** Options of `time`. */
@@ -70,6 +72,10 @@ export interface Row {
   readonly name: string
   readonly result: Timing | { readonly skipped: string }
   readonly output?: Float32Array
+  /** the timed samples, ms (rows of `interleaved`) */
+  readonly samples?: readonly number[]
+  /** the contender's note (`Contender.note`), as `interleaved` printed it */
+  readonly note?: string
 }
 
 /** A derived column computed from a row's timing. */
@@ -101,6 +107,8 @@ export interface TableOptions {
    * statement (`'1'`: everything here runs on one thread) or a rule per row.
    */
   readonly threads?: string | ((name: string) => string | undefined)
+  /** a note per row name, printed under the table and marked on the row (e.g. why a contender runs on one thread here) */
+  readonly notes?: Readonly<Record<string, string>>
 }
 
 /**
@@ -128,12 +136,72 @@ export const ratioOf = (rows: readonly Row[], name: string, options: Pick<TableO
   return options.ratio === 'time' ? row.median / base.median : base.median / row.median
 }
 
-/** Largest |a_i − b_i| / (1 + |b_i|) over two outputs of the same length. */
-export const maxRelDiff = (a: Float32Array, b: Float32Array): number => {
-  if (a.length !== b.length) return NaN
+/**
+ * Largest |a_i − b_i| / (1 + |b_i|) over two outputs of the same length; with
+ * `slack`, each |a_i − b_i| first loses slack_i (never below 0): the room a
+ * reference grants where its own result is not determined (a sign of a tie).
+ * @example maxRelDiff(Float32Array.of(1.5), Float32Array.of(1)) // 0.25
+ */
+export const maxRelDiff = (a: Float32Array, b: Float32Array, slack?: Float32Array): number => {
+  if (a.length !== b.length || (slack && slack.length !== b.length)) return NaN
   let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])))
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]) - (slack ? slack[i] : 0)
+    // NaN stays NaN (Math.max would pass it on; a comparison would drop it)
+    m = Number.isNaN(d) ? NaN : Math.max(m, Math.max(0, d) / (1 + Math.abs(b[i])))
+    if (Number.isNaN(m)) return NaN
+  }
   return m
+}
+
+/** A row of `printCheck`: a contender's output, or why it has none. */
+export interface CheckRow {
+  readonly name: string
+  /** what the row ran on (`1`, `2`, …) */
+  readonly threads: string
+  readonly output?: Float32Array
+  /** why there is no output (the contender did not run) */
+  readonly skipped?: string
+}
+
+/** The reference of `printCheck`: a hand-written computation's output, and its per-element slack. */
+export interface CheckReference {
+  readonly name: string
+  readonly output: Float32Array
+  readonly slack?: Float32Array
+}
+
+/**
+ * Prints a check table (no timings): each row's largest relative difference
+ * from the reference (after the reference's slack) against `tolerance`; a
+ * row beyond it, or without an output, FAILs and sets `process.exitCode = 1`.
+ * Returns the names of the failed rows.
+ * @example printCheck('FRUGAL blocks', [{ name: 'ours', threads: '1', output }], { name: 'by hand', output: ref }, 1e-5)
+ */
+export const printCheck = (title: string, rows: readonly CheckRow[], ref: CheckReference, tolerance: number): string[] => {
+  const failed: string[] = []
+  const header = ['row', 'threads', `max rel diff vs ${ref.name}`, `verdict (FAIL > ${tolerance})`]
+  const body = rows.map((r) => {
+    if (!r.output) {
+      failed.push(r.name)
+      return [r.name, r.threads, '-', `FAIL: ${(r.skipped ?? 'no output to check').replace(/^FAIL: /, '')}`]
+    }
+    const d = maxRelDiff(r.output, ref.output, ref.slack)
+    const ok = d <= tolerance
+    if (!ok) failed.push(r.name)
+    return [r.name, r.threads, Number.isNaN(d) ? 'NaN (length or value)' : d.toExponential(1), ok ? 'ok' : 'FAIL']
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  console.log(`\n${title}`)
+  console.log(line(header))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const b of body) console.log(line(b))
+  if (failed.length) {
+    console.log(`FAIL  ${title}: ${failed.join(', ')} differ from ${ref.name} beyond ${tolerance}`)
+    process.exitCode = 1
+  }
+  return failed
 }
 
 /**
@@ -179,6 +247,8 @@ export const printTable = (title: string, rows: readonly Row[], options: TableOp
       ...(check ? [diff] : []),
     ]
   })
+  const noted = Object.keys(options.notes ?? {}).filter((n) => rows.some((r) => r.name === n))
+  rows.forEach((r, i) => noted.includes(r.name) && (body[i][0] = `${r.name} [${noted.indexOf(r.name) + 1}]`))
   const widths = header.map((h, i) => Math.max(h.length, ...body.filter((b) => b.length === header.length).map((b) => b[i].length)))
   const line = (cells: string[]): string =>
     cells.length === header.length
@@ -188,6 +258,7 @@ export const printTable = (title: string, rows: readonly Row[], options: TableOp
   console.log(line(header))
   console.log(widths.map((w) => '-'.repeat(w)).join('  '))
   for (const b of body) console.log(line(b))
+  noted.forEach((n, i) => console.log(`  [${i + 1}] ${n}: ${options.notes![n]}`))
   if (failed.length) {
     console.log(`FAIL  ${title}: ${failed.join(', ')} differ from ${against} beyond ${options.check?.tolerance}`)
     process.exitCode = 1
@@ -195,47 +266,99 @@ export const printTable = (title: string, rows: readonly Row[], options: TableOp
   return failed
 }
 
+/** This process's CPU time (user + system) in ms, or undefined where there is no `process.cpuUsage` (a browser). */
+const cpuNow = (): number | undefined => {
+  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process
+  if (!p?.cpuUsage) return undefined
+  const u = p.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+/** Options of `interleaved`. */
+export interface InterleaveOptions {
+  /** a contender named here with k runs only in rounds 0, k, 2k, … (a slow one, so a table fits its time) */
+  readonly every?: Readonly<Record<string, number>>
+  /** awaited once between the warm-up and the timed rounds (a browser page lets its workers start) */
+  readonly beforeRounds?: () => void | Promise<void>
+  /** called before each timed step of a contender; the function it returns, after it (e.g. to count what the step handed to workers) */
+  readonly around?: (name: string) => () => void
+  /** print each contender's note (default true; a page returns them in the rows instead) */
+  readonly print?: boolean
+}
+
 /**
  * Builds every contender, runs each `warmup` times, reads its output, then
  * times `rounds` rounds in which each contender runs once (the order rotating
  * from round to round), and returns one row each (a contender that throws
- * while built or warmed up becomes a skipped row with the reason).
+ * while built, warmed up or timed becomes a skipped row with the reason).
+ * Each timing also carries the median process CPU time per run (Node), which
+ * load from other processes does not add to. After timing, every contender's
+ * note is read (a contender whose note throws, e.g. on finding a leak, FAILs),
+ * then every contender is disposed.
  * @example const rows = await interleaved([['tfjs-cpu, 1 thread', () => tfMatmul(tf)]], 15)
  */
-export const interleaved = async (makers: readonly Maker[], rounds: number, warmup = 3): Promise<Row[]> => {
-  const live: { name: string; c: Contender; samples: number[]; output?: Float32Array }[] = []
+export const interleaved = async (makers: readonly Maker[], rounds: number, warmup = 3, options: InterleaveOptions = {}): Promise<Row[]> => {
+  const { every = {}, beforeRounds, around, print = true } = options
+  const live: { name: string; c: Contender; samples: number[]; cpu: number[]; every: number; output?: Float32Array; failed?: string }[] = []
   const rows = new Map<string, Row>()
+  const reason = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160)
   for (const [name, make] of makers) {
     try {
       const c = await make()
       for (let i = 0; i < warmup; i++) c.prepare?.(), await c.step()
-      live.push({ name, c, samples: [], output: await c.output?.() })
+      live.push({ name, c, samples: [], cpu: [], every: every[name] ?? 1, output: await c.output?.() })
     } catch (e) {
-      rows.set(name, { name, result: { skipped: (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160) } })
+      rows.set(name, { name, result: { skipped: reason(e) } })
     }
   }
+  await beforeRounds?.()
   for (let r = 0; r < rounds; r++)
     for (let j = 0; j < live.length; j++) {
       const x = live[(j + r) % live.length]
+      if (r % x.every !== 0 || x.failed) continue
       x.c.prepare?.()
-      const t0 = performance.now()
-      const pending = x.c.step()
-      if (pending) await pending
-      x.samples.push(performance.now() - t0)
+      const after = around?.(x.name)
+      try {
+        const c0 = cpuNow()
+        const t0 = performance.now()
+        const pending = x.c.step()
+        if (pending) await pending
+        x.samples.push(performance.now() - t0)
+        if (c0 !== undefined) x.cpu.push(cpuNow()! - c0)
+      } catch (e) {
+        x.failed = `failed in round ${r + 1}: ${reason(e)}`
+      }
+      after?.()
     }
+  // a contender whose last look at its state (note, before anything is disposed) or whose dispose finds a leak fails its row
+  const fail = (x: (typeof live)[number], e: unknown) => {
+    rows.set(x.name, { ...rows.get(x.name), name: x.name, result: { skipped: `FAIL: ${(e as Error).message}` }, output: x.output })
+    // in Node the script fails; a page hands the FAIL row back
+    const p = (globalThis as { process?: { exitCode?: number } }).process
+    if (p) p.exitCode = 1
+  }
   for (const x of live) {
-    const timing: Timing = { median: median(x.samples), min: Math.min(...x.samples), runs: x.samples.length }
-    rows.set(x.name, { name: x.name, result: timing, output: x.output })
-    const note = x.c.note?.()
-    if (note) console.log(`  ${x.name}: ${note}`)
+    if (x.failed) rows.set(x.name, { name: x.name, result: { skipped: x.failed }, output: x.output })
+    else {
+      const timing: Timing = { median: median(x.samples), min: Math.min(...x.samples), runs: x.samples.length, ...(x.cpu.length ? { cpu: median(x.cpu) } : {}) }
+      rows.set(x.name, { name: x.name, result: timing, output: x.output, samples: x.samples })
+    }
+    try {
+      const note = x.c.note?.()
+      if (note) {
+        if (print) console.log(`  ${x.name}: ${note}`)
+        rows.set(x.name, { ...rows.get(x.name)!, note })
+      }
+    } catch (e) {
+      fail(x, e)
+    }
+  }
+  for (const x of live)
     try {
       x.c.dispose()
     } catch (e) {
-      // a contender whose dispose finds a leak fails its row
-      rows.set(x.name, { name: x.name, result: { skipped: `FAIL: ${(e as Error).message}` } })
-      process.exitCode = 1
+      fail(x, e)
     }
-  }
   return makers.map(([name]) => rows.get(name)!)
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Row } from '../src/table'
-import { interleaved, median, printTable, threadsOf } from '../src/table'
+import { interleaved, median, printCheck, printTable, threadsOf } from '../src/table'
 
 const timing = { median: 2, min: 1, runs: 3 }
 const row = (name: string, output?: number[]): Row => ({ name, result: timing, output: output && Float32Array.from(output) })
@@ -54,5 +54,41 @@ describe('bench/src/table', () => {
     expect(rows[0].result).toMatchObject({ runs: 2 })
     expect(rows[1].result).toEqual({ skipped: 'FAIL: b: 1 tensor leaked across steps' })
     expect(process.exitCode).toBe(1)
+  })
+
+  it('printCheck: a row beyond the tolerance (after the slack) or without output FAILs and sets the exit code', () => {
+    const lines: string[] = []
+    vi.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(l))
+    const ref = { name: 'by hand', output: Float32Array.of(1, 2), slack: Float32Array.of(0, 0.5) }
+    expect(printCheck('ok', [{ name: 'a', threads: '1', output: Float32Array.of(1, 2.4) }], ref, 1e-6)).toEqual([])
+    expect(process.exitCode).toBeUndefined()
+    expect(printCheck('bad', [{ name: 'b', threads: '1', output: Float32Array.of(1.01, 2) }, { name: 'c', threads: '2', skipped: 'did not run' }], ref, 1e-6)).toEqual(['b', 'c'])
+    expect(process.exitCode).toBe(1)
+    expect(lines.join('\n')).toMatch(/FAIL {2}bad: b, c differ from by hand beyond 0.000001/)
+  })
+
+  it('interleaved options: every k-th round, around each timed step, a step that throws while timed, a note that finds a leak', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {})
+    const seen: string[] = []
+    let calls = 0
+    const rows = await interleaved(
+      [
+        ['fast, 1 thread', () => ({ step: () => {}, dispose: () => {} })],
+        ['slow, 1 thread', () => ({ step: () => {}, dispose: () => {} })],
+        ['breaks, 1 thread', () => ({ step: () => void (++calls > 2 && (() => { throw new Error('boom') })()), dispose: () => {} })],
+        ['leaks, 1 thread', () => ({ step: () => {}, note: () => { throw new Error('3 tensors leaked') }, dispose: () => {} })],
+      ],
+      6,
+      1,
+      { every: { 'slow, 1 thread': 3 }, around: (name) => (seen.push(`before ${name}`), () => void seen.push(`after ${name}`)) },
+    )
+    expect(rows[0].result).toMatchObject({ runs: 6 })
+    expect(rows[0].samples).toHaveLength(6)
+    expect(rows[1].result).toMatchObject({ runs: 2 }) // rounds 0 and 3
+    expect(rows[2].result).toEqual({ skipped: 'failed in round 2: boom' }) // warm-up call 1, round 0 call 2, round 1 call 3 throws
+    expect(rows[3].result).toEqual({ skipped: 'FAIL: 3 tensors leaked' })
+    expect(process.exitCode).toBe(1)
+    expect(seen.filter((s) => s === 'before fast, 1 thread')).toHaveLength(6)
+    expect(seen.filter((s) => s.startsWith('before')).length).toBe(seen.filter((s) => s.startsWith('after')).length)
   })
 })

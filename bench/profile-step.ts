@@ -67,7 +67,8 @@ const report = (p: Profile, threads: number): void => {
   const kernelsPerStep = p.programs.reduce((s, q) => s + q.runs * q.kernels.length, 0) / N
   say(`### ${threads} thread${threads > 1 ? 's' : ''}: ${f(stepMs)} ms per step, ${f(kernelsPerStep, 0)} kernels per step`)
   say()
-  for (const q of p.programs) say(`- program (${q.runs} runs): ${q.describe}`)
+  // the list of JS steps is long: the table below breaks it down
+  for (const q of p.programs) say(`- program (${q.runs} runs): ${q.describe.replace(/ \[[^\]]*\]/, '')}`)
   if (p.untimedRuns) say(`- ${p.untimedRuns} runs of interpreted programs (not timed per kernel)`)
   say()
   const pct = (ms: number) => `${f((100 * ms) / stepMs, 1)}%`
@@ -75,6 +76,7 @@ const report = (p: Profile, threads: number): void => {
     ['where', 'threads', 'ms per step', '% of step'],
     [
       ['kernels', String(threads), f(kernelMs), pct(kernelMs)],
+      ...groupKernels(p, (k) => k.path).map((g) => [`&nbsp;&nbsp;on the ${g.key} path (${f(g.runs / N, 0)} kernels)`, String(threads), f(g.ms / N), pct(g.ms / N)]),
       ['executable around its kernels (binding buffers, outputs)', String(threads), f(runMs - kernelMs), pct(runMs - kernelMs)],
       ['host outside the program (batch sampling, dispatch, reading the loss)', String(threads), f(stepMs - runMs), pct(stepMs - runMs)],
       ['whole step', String(threads), f(stepMs), '100.0%'],

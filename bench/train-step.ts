@@ -27,13 +27,10 @@
  * Run: `pnpm --filter @frugal-ts/bench run train-step` (ROUNDS=…, WARMUP=…;
  * PYTHON=… for another interpreter; SAVE=path also writes the output there).
  */
-import { execSync, spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { execSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import type { Tensor } from '@frugal-ts/core'
 import { Key, cpu, dispose, fromArray, keep, registerBackend, scope, withBackend } from '@frugal-ts/core'
 import { scheduleValue, trainStep } from '@frugal-ts/frugal'
@@ -41,11 +38,13 @@ import type { Params } from '@frugal-ts/frugal'
 import { buildConfig } from '@frugal-ts/example-llama/src/config'
 import { loadCorpus, sampleBatch } from '@frugal-ts/example-llama/src/data'
 import type { LlamaParams } from '@frugal-ts/example-llama/src/model'
-import { hiddenWidth, initParams, lmLoss, parameterCount } from '@frugal-ts/example-llama/src/model'
+import { initParams, lmLoss, parameterCount } from '@frugal-ts/example-llama/src/model'
 import { learningRate, makeOptimizer } from '@frugal-ts/example-llama/src/optimizers'
 import type { Contender, Maker } from './src/contenders'
 import { interleaved, maxRelDiff, median, printTable } from './src/table'
 import type { Row } from './src/table'
+import type { Reply, Start } from './torch/contender'
+import { OPENBLAS, handover, startTorch } from './torch/contender'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 20)
 const WARMUP = Number(process.env.WARMUP ?? 5)
@@ -54,8 +53,6 @@ const TOLERANCE = 1e-5
 /** torch's learning rates (float64) against ours (the schedule evaluated in float32 tensors) */
 const LR_TOLERANCE = 1e-5
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3'
-const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp'
-const script = join(dirname(fileURLToPath(import.meta.url)), 'torch', 'llama_step.py')
 
 const out: string[] = []
 const log = console.log
@@ -68,19 +65,6 @@ const config = buildConfig({ optimizer: 'adam' })
 const { model, batch } = config
 const heads = model.heads
 
-/** the parameters by the names llama_step.py reads */
-const named = (p: LlamaParams): [string, Tensor][] => [
-  ['embed', p.embed],
-  ...p.layers.flatMap((b, i): [string, Tensor][] => [
-    [`layers.${i}.attn_norm`, b.attn_norm],
-    ...(['wq', 'wk', 'wv', 'wo'] as const).map((n): [string, Tensor] => [`layers.${i}.attn.${n}`, b.attn[n]]),
-    [`layers.${i}.mlp_norm`, b.mlp_norm],
-    ...(['w1', 'w2', 'w3'] as const).map((n): [string, Tensor] => [`layers.${i}.mlp.${n}`, b.mlp[n]]),
-  ]),
-  ['final_norm', p.final_norm],
-  ['head', p.head],
-]
-
 // the run's start, as createTrainer's init makes it: parameters and data key from the seed, then the batch sequence
 const corpus = loadCorpus(config.corpus)
 const [paramKey, dataKey] = Key.splitKeys(Key.key(config.seed), 2)
@@ -88,68 +72,14 @@ const init = keep(initParams(model, paramKey))
 const batches = Array.from({ length: STEPS }, (_, i) => sampleBatch(corpus.train, dataKey, i, batch, model.context))
 const lrs = Array.from({ length: STEPS }, (_, i) => scope(() => scheduleValue(learningRate(config.schedule), i)))
 
-/** the handover file: a JSON header, and the float32 weights then the int32 batches in one binary file */
-const handover = (dir: string): [string, string] => {
-  const parts: Uint8Array[] = []
-  let offset = 0
-  const params = named(init).map(([name, t]) => {
-    const bytes = new Uint8Array(new Float32Array(t.dataSync()).buffer)
-    parts.push(bytes)
-    const entry = { name, shape: t.shape, offset }
-    offset += bytes.length
-    return entry
-  })
-  const tokens = new Int32Array(STEPS * batch * (model.context + 1))
-  batches.forEach((b, i) => tokens.set(b, i * b.length))
-  parts.push(new Uint8Array(tokens.buffer))
-  const header = {
-    model: { ...model, hidden: hiddenWidth(model) },
-    batch,
-    params,
-    batches: { count: STEPS, offset },
-    adam: { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: config.optimizer.weightDecay },
-    schedule: config.schedule,
-  }
-  const h = join(dir, 'init.json')
-  const bin = join(dir, 'init.bin')
-  writeFileSync(h, JSON.stringify(header))
-  writeFileSync(bin, Buffer.concat(parts))
-  return [h, bin]
-}
-
-interface Reply {
-  readonly loss?: number
-  readonly lr?: number
-  readonly ms?: number
-  readonly ready?: boolean
-  readonly skip?: string
-  readonly error?: string
-  readonly torch?: string
-  readonly threads?: number
-}
-
-/** a persistent llama_step.py: `ask` sends one request line and resolves with the reply line */
-const startTorch = (threads: number, files: [string, string]): { child: ChildProcessWithoutNullStreams; ask: (line: string) => Promise<Reply>; first: Promise<Reply> } => {
-  const env = { ...process.env, LD_LIBRARY_PATH: [OPENBLAS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') }
-  const child = spawn(PYTHON, [script, String(threads), ...files], { env })
-  const waiting: ((r: Reply) => void)[] = []
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  const fail = (why: string) => {
-    for (const w of waiting.splice(0)) w({ error: `${why}${stderr ? `: ${stderr.trim().split('\n').slice(-1)[0]}` : ''}` })
-  }
-  child.on('error', (e) => fail(`${PYTHON} could not start (${e.message})`))
-  child.on('exit', (code) => fail(`llama_step.py exited with code ${code}`))
-  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.(JSON.parse(line) as Reply))
-  const next = () => new Promise<Reply>((resolve) => waiting.push(resolve))
-  const first = next()
-  const ask = (line: string) => {
-    const r = next()
-    child.stdin.write(`${line}\n`)
-    return r
-  }
-  return { child, ask, first }
-}
+const start = (): Start => ({
+  model,
+  batch,
+  params: init,
+  batches,
+  adam: { b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: config.optimizer.weightDecay },
+  schedule: config.schedule,
+})
 
 /** ours: the example's trainStep on `backend`, from the same start, over the same batches */
 const ours = (backend: string, losses: number[]): Contender => {
@@ -175,7 +105,7 @@ const ours = (backend: string, losses: number[]): Contender => {
 
 /** torch: one request per step to the persistent child */
 const torch = (threads: number, files: [string, string], losses: number[], lrDiff: number[], inner: number[]): Contender & { ready: Promise<Reply> } => {
-  const t = startTorch(threads, files)
+  const t = startTorch(PYTHON, threads, files)
   const wall: number[] = []
   return {
     ready: t.first,
@@ -190,9 +120,7 @@ const torch = (threads: number, files: [string, string], losses: number[], lrDif
       if (losses.length > WARMUP) wall.push(performance.now() - t0)
     },
     output: () => Float32Array.from(losses),
-    dispose: () => {
-      t.child.stdin.end('quit\n')
-    },
+    dispose: () => t.quit(),
     note: () => `${median(inner.slice(WARMUP)).toFixed(2)} ms per step in the Python process (its row), ${median(wall).toFixed(2)} ms with the pipe round trip`,
   }
 }
@@ -214,10 +142,10 @@ const main = async (): Promise<void> => {
   registerBackend('cpu-2t', () => cpu({ wasm: true, threads: 2 }))
   const dir = mkdtempSync(join(tmpdir(), 'train-step-'))
   try {
-    const files = handover(dir)
-    const probe = startTorch(1, files)
+    const files = handover(dir, start())
+    const probe = startTorch(PYTHON, 1, files)
     const hello = await probe.first
-    probe.child.stdin.end('quit\n')
+    probe.quit()
     if (!hello.ready) {
       console.log(`train-step: skipped, no PyTorch contender: ${hello.skip ?? hello.error ?? JSON.stringify(hello)}`)
       return

@@ -22,7 +22,12 @@
  * used are checked as well. Torch's row is its step timed inside the
  * Python process (`perf_counter` around the step and `loss.item()`), so the
  * pipe round trip is left out; the note under the table gives both.
- * Without PyTorch (the import fails) the script says so and exits 0.
+ * On 2 threads torch runs twice, as installed and with OMP_WAIT_POLICY=PASSIVE
+ * (OpenMP threads sleep at barriers instead of spinning): on this shared
+ * machine, the spinning default took 450-850 ms per step under load where
+ * the passive one took 63 (each of its ~hundreds of parallel regions waits
+ * for a descheduled thread), so both are shown; the ratio column is against
+ * the default. Without PyTorch (the import fails) the script says so and exits 0.
  *
  * Run: `pnpm --filter @frugal-ts/bench run train-step` (ROUNDS=…, WARMUP=…;
  * PYTHON=… for another interpreter; SAVE=path also writes the output there).
@@ -104,8 +109,18 @@ const ours = (backend: string, losses: number[]): Contender => {
 }
 
 /** torch: one request per step to the persistent child */
-const torch = (threads: number, files: [string, string], losses: number[], lrDiff: number[], inner: number[]): Contender & { ready: Promise<Reply> } => {
-  const t = startTorch(PYTHON, threads, files)
+/** one torch row: its name, the child's extra environment, and what its steps returned */
+interface TorchRow {
+  readonly name: string
+  readonly env: Record<string, string>
+  readonly losses: number[]
+  readonly lrDiff: number[]
+  readonly inner: number[]
+}
+
+const torch = (threads: number, files: [string, string], row: TorchRow): Contender & { ready: Promise<Reply> } => {
+  const { losses, lrDiff, inner } = row
+  const t = startTorch(PYTHON, threads, files, row.env)
   const wall: number[] = []
   return {
     ready: t.first,
@@ -167,28 +182,32 @@ const main = async (): Promise<void> => {
     for (const threads of [1, 2]) {
       const backend = `cpu-${threads}t`
       const oursName = `ours: trainStep, cpu wasm SIMD, ${threads} thread${threads > 1 ? 's' : ''}`
-      const torchName = `torch ${hello.torch} eager, ${threads} thread${threads > 1 ? 's' : ''}`
+      const threadWord = `${threads} thread${threads > 1 ? 's' : ''}`
+      // on 2 threads, torch also with OpenMP's passive waiting: its threads sleep at barriers instead of spinning
+      // (on a loaded machine, a spinning thread waits out the time slice of whatever holds the other core)
+      const torches: TorchRow[] = [
+        { name: `torch ${hello.torch} eager, ${threadWord}`, env: {} as Record<string, string> },
+        ...(threads > 1 ? [{ name: `torch ${hello.torch} eager, OMP_WAIT_POLICY=PASSIVE, ${threadWord}`, env: { OMP_WAIT_POLICY: 'PASSIVE' } }] : []),
+      ].map((t) => ({ ...t, losses: [], lrDiff: [], inner: [] }))
+      const torchName = torches[0].name
       const lossOurs: number[] = []
-      const lossTorch: number[] = []
-      const lrDiff: number[] = []
-      const inner: number[] = []
       const makers: Maker[] = [
         [oursName, () => ours(backend, lossOurs)],
-        [
-          torchName,
+        ...torches.map((row): Maker => [
+          row.name,
           async () => {
-            const c = torch(threads, files, lossTorch, lrDiff, inner)
+            const c = torch(threads, files, row)
             const r = await c.ready
             if (!r.ready) throw new Error(r.skip ?? r.error ?? JSON.stringify(r))
             if (r.threads !== threads) throw new Error(`torch runs ${r.threads} threads, wanted ${threads}`)
             return c
           },
-        ],
+        ]),
       ]
-      // torch's row reads its in-process step times (the pipe round trip left out: ours has none), same rounds
+      // torch's rows read its in-process step times (the pipe round trip left out: ours has none), same rounds
       const rows: Row[] = (await interleaved(makers, ROUNDS, WARMUP)).map((r) => {
-        const timed = inner.slice(WARMUP)
-        return r.name === torchName && 'median' in r.result ? { ...r, result: { median: median(timed), min: Math.min(...timed), runs: timed.length } } : r
+        const timed = torches.find((t) => t.name === r.name)?.inner.slice(WARMUP)
+        return timed && 'median' in r.result ? { ...r, result: { median: median(timed), min: Math.min(...timed), runs: timed.length } } : r
       })
       printTable(`train step, ${threads} thread${threads > 1 ? 's' : ''} (interleaved, ${ROUNDS} rounds; check: losses of the ${WARMUP} warm-up steps)`, rows, {
         baseline: torchName,
@@ -196,15 +215,20 @@ const main = async (): Promise<void> => {
         columns: [gflops],
         check: { reference: torchName, tolerance: TOLERANCE },
       })
-      for (const r of rows) if ('median' in r.result) medians[`${r.name.startsWith('ours') ? 'ours' : 'torch'} ${threads}`] = r.result.median
-      const all = maxRelDiff(Float32Array.from(lossOurs), Float32Array.from(lossTorch))
-      const lr = Math.max(0, ...lrDiff)
-      const ok = lossOurs.length === STEPS && lossTorch.length === STEPS && all <= TOLERANCE && lr <= LR_TOLERANCE
-      if (!ok) process.exitCode = 1
-      console.log(
-        `${ok ? 'ok  ' : 'FAIL'}  ${threads} thread${threads > 1 ? 's' : ''}: losses of all ${lossOurs.length} and ${lossTorch.length} steps: max rel diff ${all.toExponential(1)} (tolerance ${TOLERANCE}); ` +
-          `first ${lossOurs[0]?.toFixed(6)} / ${lossTorch[0]?.toFixed(6)}, last ${lossOurs.at(-1)?.toFixed(6)} / ${lossTorch.at(-1)?.toFixed(6)}; torch's learning rates vs ours: max rel diff ${lr.toExponential(1)} (tolerance ${LR_TOLERANCE}: ours evaluates the schedule in float32)`,
-      )
+      for (const r of rows) if ('median' in r.result && (r.name === oursName || r.name === torchName)) medians[`${r.name === oursName ? 'ours' : 'torch'} ${threads}`] = r.result.median
+      const passive = rows.find((r) => r.name.includes('PASSIVE'))?.result
+      if (passive && 'median' in passive && medians[`ours ${threads}`])
+        console.log(`ours / torch with OMP_WAIT_POLICY=PASSIVE, ${threadWord}: ${(medians[`ours ${threads}`] / passive.median).toFixed(2)}×`)
+      for (const t of torches) {
+        const all = maxRelDiff(Float32Array.from(lossOurs), Float32Array.from(t.losses))
+        const lr = Math.max(0, ...t.lrDiff)
+        const ok = lossOurs.length === STEPS && t.losses.length === STEPS && all <= TOLERANCE && lr <= LR_TOLERANCE
+        if (!ok) process.exitCode = 1
+        console.log(
+          `${ok ? 'ok  ' : 'FAIL'}  ${t.name}: losses of all ${lossOurs.length} and ${t.losses.length} steps against ours: max rel diff ${all.toExponential(1)} (tolerance ${TOLERANCE}); ` +
+            `first ${lossOurs[0]?.toFixed(6)} / ${t.losses[0]?.toFixed(6)}, last ${lossOurs.at(-1)?.toFixed(6)} / ${t.losses.at(-1)?.toFixed(6)}; its learning rates against ours: max rel diff ${lr.toExponential(1)} (tolerance ${LR_TOLERANCE}: ours evaluates the schedule in float32)`,
+        )
+      }
     }
     const speedup = (who: string) => (medians[`${who} 1`] && medians[`${who} 2`] ? `${(medians[`${who} 1`] / medians[`${who} 2`]).toFixed(2)}×` : '-')
     console.log()

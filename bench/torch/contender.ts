@@ -111,10 +111,11 @@ export interface TorchChild {
 /**
  * Starts llama_step.py on `threads` torch threads with the handover `files`.
  * @param python the interpreter (Debian's /usr/bin/python3 has python3-torch)
+ * @param extraEnv more environment for the child (e.g. `OMP_WAIT_POLICY`)
  * @example const t = startTorch('/usr/bin/python3', 1, files); (await t.first).ready; (await t.ask('step')).loss
  */
-export const startTorch = (python: string, threads: number, files: [string, string]): TorchChild => {
-  const env = { ...process.env, LD_LIBRARY_PATH: [OPENBLAS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') }
+export const startTorch = (python: string, threads: number, files: [string, string], extraEnv: Record<string, string> = {}): TorchChild => {
+  const env = { ...process.env, ...extraEnv, LD_LIBRARY_PATH: [OPENBLAS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') }
   const child = spawn(python, [SCRIPT, String(threads), ...files], { env })
   const waiting: ((r: Reply) => void)[] = []
   let stderr = ''

@@ -14,7 +14,7 @@
  */
 import { CoreError } from '../../CoreError'
 import type { DType } from '../../DType'
-import type { Executable } from '../../Backend'
+import type { Executable, KernelInfo } from '../../Backend'
 import type { Program } from '../../Program'
 import * as S from '../../Shape'
 import type { Step, StepRun } from './fuse'
@@ -111,6 +111,7 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
   const plans = planCache(program, steps, materialize)
   const { kernels, fused, buffers, workspaceBytes } = planStats(program, steps)
   const aliased = steps.length - kernels
+  let info: KernelInfo[] | undefined
 
   const run = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[] = [], profile?: Float64Array): CpuHandle[] => {
     if (inputs.length !== program.inputs.length || consts.length !== program.consts.length)
@@ -159,7 +160,10 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
     workspaceBytes,
     // pooled buffers are plain arrays: dropping the plans lets them be collected
     dispose: () => plans.clear(),
-    kernelInfo: steps.filter((s) => s.kind !== 'alias').map((s) => kernelInfoOf(s, 'js')),
+    // made when a profile first asks
+    get kernelInfo() {
+      return (info ??= steps.filter((s) => s.kind !== 'alias').map((s) => kernelInfoOf(s, 'js')))
+    },
     describe: `cpu: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${aliased ? `, ${aliased} reshapes aliased` : ''}), ${buffers} buffers planned`,
   }
 }

@@ -12,6 +12,7 @@
  * inputs take them).
  * @internal
  */
+import type { KernelInfo } from '../../Backend'
 import { CoreError } from '../../CoreError'
 import type { DType, TypedArray } from '../../DType'
 import { byteSize } from '../../DType'
@@ -254,6 +255,7 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
   }
 
   const { kernels, fused, buffers, workspaceBytes } = planStats(program, steps)
+  let info: KernelInfo[] | undefined
   const wasmSteps = lowered.filter((l) => l.wasm).length
   const js = lowered.filter((l) => !l.wasm && l.step.kind !== 'alias').map((l) => l.step.eqs.map((e) => e.prim).join('+'))
   const foldedCount = folded.transposed.size
@@ -274,7 +276,10 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
     buffers,
     workspaceBytes,
     dispose,
-    kernelInfo: lowered.filter((l) => l.step.kind !== 'alias').map((l) => kernelInfoOf(l.step, l.wasm ? 'wasm' : 'js', transposeNote(folded.transposed.get(l.step)))),
+    // made when a profile first asks
+    get kernelInfo() {
+      return (info ??= lowered.filter((l) => l.step.kind !== 'alias').map((l) => kernelInfoOf(l.step, l.wasm ? 'wasm' : 'js', transposeNote(folded.transposed.get(l.step)))))
+    },
     describe:
       `cpu/wasm-simd: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${foldedCount ? `, ${foldedCount} matmuls with folded transposes` : ''}), ` +
       `${wasmSteps} in wasm, ${js.length} on JS${js.length ? ` [${js.join(', ')}]` : ''}, ${buffers} buffers planned, ` +

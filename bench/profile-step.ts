@@ -109,7 +109,7 @@ registerBackend('cpu-2t', () => cpu({ wasm: true, threads: 2 }))
 const corpus = loadCorpus(config.corpus)
 say(`## profile-step: the main job's training step, per kernel`)
 say()
-say(`- date ${new Date().toISOString()}, commit ${git('rev-parse --short HEAD')}${git('status --porcelain --untracked-files=no') ? ' (with uncommitted changes)' : ''}`)
+say(`- date ${new Date().toISOString()}, commit ${git('rev-parse --short HEAD')}${git("status --porcelain --untracked-files=no -- ':(top,exclude)bench/results'") ? ' (with uncommitted changes)' : ''}`)
 say(`- load average before the run ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}`)
 say(
   `- model ${model.layers} layers × ${model.width} wide, ${model.heads} heads, context ${model.context}, batch ${batch}, vocab ${model.vocab}; ` +

@@ -167,7 +167,7 @@ const main = async (): Promise<void> => {
     }
     console.log(`## train-step: one training step, ours against PyTorch ${hello.torch} on the same model, same start, same batches`)
     console.log()
-    console.log(`- date ${new Date().toISOString()}, commit ${git('rev-parse --short HEAD')}${git('status --porcelain --untracked-files=no') ? ' (with uncommitted changes)' : ''}`)
+    console.log(`- date ${new Date().toISOString()}, commit ${git('rev-parse --short HEAD')}${git("status --porcelain --untracked-files=no -- ':(top,exclude)bench/results'") ? ' (with uncommitted changes)' : ''}`)
     console.log(`- load average before the run ${loadavg().map((x) => x.toFixed(2)).join(' ')}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}`)
     console.log(
       `- model ${model.layers} layers × ${model.width} wide, ${heads} heads, context ${model.context}, batch ${batch}, vocab ${model.vocab}: ${n.toLocaleString('en')} parameters; ` +

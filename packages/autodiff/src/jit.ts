@@ -3,6 +3,7 @@ import {
   CoreError, Tensor, Tree, collectRunChecks, warnOnce, concrete, currentBackend, dispose, evalProgram, keep, scopeCreated, storageOf, toBackend, withTrace,
 } from '@frugal-ts/core'
 import { JitTrace } from './internal/JitTrace'
+import { recording } from './profile'
 
 /**
  * Options of `jit`.
@@ -295,16 +296,24 @@ const execute = (entry: Entry, backend: Backend, inputs: Tensor[], donate: numbe
   const { program } = entry
   const consts = constsOn(entry, backend)
   const exe = executableFor(entry, backend)
+  const rec = recording()
   if (!exe) {
+    rec?.untimed()
     const outs = evalProgram({ ...program, consts: program.consts.map((c, i) => ({ var: c.var, value: consts[i] })) }, inputs)
     for (const i of donate) if (!outs.includes(inputs[i])) disposeDonated(inputs[i])
     return outs
   }
-  const outHandles = exe.run(
-    inputs.map((t) => storageOf(t, 'jit').handle),
-    consts.map((c) => storageOf(c, 'jit').handle),
-    donate,
-  )
+  const ins = inputs.map((t) => storageOf(t, 'jit').handle)
+  const cs = consts.map((c) => storageOf(c, 'jit').handle)
+  let outHandles: unknown[]
+  if (rec === null) outHandles = exe.run(ins, cs, donate)
+  else {
+    // profiled (see `profile`): the executable times each kernel into `times`
+    const times = rec.times(exe)
+    const t0 = performance.now()
+    outHandles = exe.run(ins, cs, donate, times)
+    rec.ran(exe, performance.now() - t0)
+  }
   const { sources, firstOf, returned } = entry
   const outs: Tensor[] = []
   program.outputs.forEach((v, i) => {

@@ -38,7 +38,16 @@ export type KernelTable<H> = { readonly [P in Primitive]: Kernel<P, H> }
  * currentBackend().compile?.(program).describe // what the backend made of the program
  */
 export interface Executable<H> {
-  run(inputs: readonly H[], consts: readonly H[], donate?: readonly number[]): H[]
+  /**
+   * `profile`, when given (one entry per `kernelInfo` entry), receives each
+   * kernel's wall time in ms, added to its entry; without it `run` takes no time readings.
+   */
+  run(inputs: readonly H[], consts: readonly H[], donate?: readonly number[], profile?: Float64Array): H[]
+  /**
+   * The kernels a run executes, in order, as a profile names them (see
+   * `run`'s `profile`). Absent where the executable cannot time its kernels.
+   */
+  readonly kernelInfo?: readonly KernelInfo[]
   /** a short description of what was compiled (which path, how many kernels) */
   readonly describe: string
   /**
@@ -48,6 +57,25 @@ export interface Executable<H> {
    * where an executable holds nothing of its own.
    */
   dispose?(): void
+}
+
+/**
+ * One kernel of a compiled program, as a profile names it.
+ * @example
+ * const exe = currentBackend().compile!(jit((x: Tensor) => exp(mul(x, 2))).lower(tensor([1])))
+ * exe.kernelInfo // [{ primitives: ['mul', 'exp'], kind: 'fused', path: 'wasm', shapes: 'f32[1] -> f32[1]' }]
+ */
+export interface KernelInfo {
+  /** the primitives it runs, in program order (a fused group names every member) */
+  readonly primitives: readonly Primitive[]
+  /** `kernel`: one primitive; `fused`: an elementwise group run as one loop (or a backend's own fused kind) */
+  readonly kind: string
+  /** where it runs, e.g. `wasm` or `js` */
+  readonly path: string
+  /** its operands and results, e.g. `f32[8,64,64] f32[64,176] -> f32[8,64,176]` */
+  readonly shapes: string
+  /** what else distinguishes it, e.g. `Aᵀ·B` for a matmul reading its first operand transposed */
+  readonly note?: string
 }
 
 /**

@@ -14,12 +14,13 @@
  */
 import { CoreError } from '../../CoreError'
 import type { DType } from '../../DType'
-import type { Executable } from '../../Backend'
+import type { Executable, KernelInfo } from '../../Backend'
 import type { Program } from '../../Program'
 import * as S from '../../Shape'
 import type { Step, StepRun } from './fuse'
 import { schedule } from './fuse'
 import { planCache, planStats } from './plan'
+import { kernelInfoOf, kernelSlots } from './profile'
 import type { Plan } from './plan'
 import type { CpuHandle } from './types'
 
@@ -45,6 +46,8 @@ export interface CpuExecutable extends Executable<CpuHandle> {
 
 interface Runner {
   readonly fn: StepRun | null
+  /** its entry in a run's profile (−1: an alias) */
+  readonly kernel: number
   readonly ins: Int32Array
   readonly args: CpuHandle[]
   readonly outs: Int32Array
@@ -74,8 +77,10 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
   }
   program.inputs.forEach((v) => dense(v.id))
   program.consts.forEach((c) => dense(c.var.id))
-  const runners: Runner[] = steps.map((s: Step) => ({
+  const slots = kernelSlots(steps)
+  const runners: Runner[] = steps.map((s: Step, i) => ({
     fn: s.run ?? null,
+    kernel: slots[i],
     ins: Int32Array.from(s.inputs.map((v) => dense(v.id))),
     args: new Array<CpuHandle>(s.inputs.length),
     outs: Int32Array.from(s.outs.map((v) => dense(v.id))),
@@ -106,12 +111,15 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
   const plans = planCache(program, steps, materialize)
   const { kernels, fused, buffers, workspaceBytes } = planStats(program, steps)
   const aliased = steps.length - kernels
+  let info: KernelInfo[] | undefined
 
-  const run = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[] = []): CpuHandle[] => {
+  const run = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[] = [], profile?: Float64Array): CpuHandle[] => {
     if (inputs.length !== program.inputs.length || consts.length !== program.consts.length)
       throw new CoreError(
         `cpu compile: run expects ${program.inputs.length} inputs and ${program.consts.length} consts, got ${inputs.length} and ${consts.length}`,
       )
+    if (profile !== undefined && profile.length !== kernels)
+      throw new CoreError(`cpu compile: run's profile needs one entry per kernel (${kernels}), got ${profile.length}`)
     const m = plans.get(usableDonations(inputs, consts, donate))
     const vals = m.vals
     for (let i = 0; i < inputs.length; i++) vals[i] = inputs[i]
@@ -126,7 +134,12 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
         const { args, dsts } = r
         for (let j = 0; j < args.length; j++) args[j] = vals[r.ins[j]]
         for (let j = 0; j < dsts.length; j++) dsts[j] = vals[r.outs[j]]
-        r.fn(args, dsts)
+        if (profile === undefined) r.fn(args, dsts)
+        else {
+          const t0 = performance.now()
+          r.fn(args, dsts)
+          profile[r.kernel] += performance.now() - t0
+        }
       }
       const outs = outIdx.map((i) => vals[i])
       // each computed output is adopted once: a variable listed twice is one handle (counted, and disposed, once)
@@ -147,6 +160,10 @@ export const compileProgram = (program: Program, mem: Allocator, exact = true): 
     workspaceBytes,
     // pooled buffers are plain arrays: dropping the plans lets them be collected
     dispose: () => plans.clear(),
+    // made when a profile first asks
+    get kernelInfo() {
+      return (info ??= steps.filter((s) => s.kind !== 'alias').map((s) => kernelInfoOf(s, 'js')))
+    },
     describe: `cpu: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${aliased ? `, ${aliased} reshapes aliased` : ''}), ${buffers} buffers planned`,
   }
 }

@@ -12,6 +12,7 @@
  * inputs take them).
  * @internal
  */
+import type { KernelInfo } from '../../Backend'
 import { CoreError } from '../../CoreError'
 import type { DType, TypedArray } from '../../DType'
 import { byteSize } from '../../DType'
@@ -22,6 +23,7 @@ import { usableDonations } from '../cpu/compile'
 import { mergeSiblings, schedule } from '../cpu/fuse'
 import { planCache, planStats } from '../cpu/plan'
 import type { Plan } from '../cpu/plan'
+import { kernelInfoOf, kernelSlots } from '../cpu/profile'
 import type { CpuHandle } from '../cpu/types'
 import type { Block, Heap } from './heap'
 import type { LoweredStep } from './lower'
@@ -46,6 +48,8 @@ export interface WasmAllocator {
 
 interface Runner {
   readonly lowered: LoweredStep
+  /** its entry in a run's profile (−1: an alias) */
+  readonly kernel: number
   readonly ins: Int32Array
   readonly outs: Int32Array
   readonly addrs: number[]
@@ -73,6 +77,10 @@ interface Materialized {
 }
 
 const none = new Float32Array(0)
+
+/** how a matmul with folded transposes reads its operands, for profiles */
+const transposeNote = (flags: readonly [boolean, boolean] | undefined): string | undefined =>
+  flags && (flags[0] || flags[1]) ? `${flags[0] ? 'Aᵀ' : 'A'}·${flags[1] ? 'Bᵀ' : 'B'}` : undefined
 
 /**
  * The register budget of merged long loops (`mergeSiblings`): streams plus
@@ -105,8 +113,10 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
   }
   program.inputs.forEach((v) => dense(v.id))
   program.consts.forEach((c) => dense(c.var.id))
-  const runners: Runner[] = lowered.map((l) => ({
+  const slots = kernelSlots(steps)
+  const runners: Runner[] = lowered.map((l, i) => ({
     lowered: l,
+    kernel: slots[i],
     ins: Int32Array.from(l.step.inputs.map((v) => dense(v.id))),
     outs: Int32Array.from(l.step.outs.map((v) => dense(v.id))),
     addrs: new Array<number>(l.step.inputs.length + l.step.outs.length).fill(0),
@@ -156,9 +166,11 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
   const plans = planCache(program, steps, materialize)
 
   const staged = new Uint8Array(nExternal)
-  const run = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[] = []): CpuHandle[] => {
+  const run = (inputs: readonly CpuHandle[], consts: readonly CpuHandle[], donate: readonly number[] = [], profile?: Float64Array): CpuHandle[] => {
     if (inputs.length !== nIn || consts.length !== program.consts.length)
       throw new CoreError(`cpu compile: run expects ${nIn} inputs and ${program.consts.length} consts, got ${inputs.length} and ${consts.length}`)
+    if (profile !== undefined && profile.length !== kernels)
+      throw new CoreError(`cpu compile: run's profile needs one entry per kernel (${kernels}), got ${profile.length}`)
     const m = plans.get(usableDonations(inputs, consts, donate))
     const { addr, views } = m
     const ext = (e: number) => (e < nIn ? inputs[e] : consts[e - nIn])
@@ -192,6 +204,7 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
     try {
       for (const r of runners) {
         const { lowered: l, ins, outs } = r
+        const t0 = profile !== undefined && r.kernel >= 0 ? performance.now() : 0
         if (l.step.kind === 'alias') {
           addr[outs[0]] = addr[ins[0]]
           views[outs[0]] = views[ins[0]]
@@ -205,6 +218,7 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
           for (let j = 0; j < outs.length; j++) r.dsts[j] = views[outs[j]]
           l.step.run!(r.args, r.dsts)
         }
+        if (profile !== undefined && r.kernel >= 0) profile[r.kernel] += performance.now() - t0
       }
       return collect(m, inputs, ext)
     } finally {
@@ -241,6 +255,7 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
   }
 
   const { kernels, fused, buffers, workspaceBytes } = planStats(program, steps)
+  let info: KernelInfo[] | undefined
   const wasmSteps = lowered.filter((l) => l.wasm).length
   const js = lowered.filter((l) => !l.wasm && l.step.kind !== 'alias').map((l) => l.step.eqs.map((e) => e.prim).join('+'))
   const foldedCount = folded.transposed.size
@@ -261,6 +276,10 @@ export const compileWasm = (program: Program, mem: WasmAllocator, exact = true, 
     buffers,
     workspaceBytes,
     dispose,
+    // made when a profile first asks
+    get kernelInfo() {
+      return (info ??= lowered.filter((l) => l.step.kind !== 'alias').map((l) => kernelInfoOf(l.step, l.wasm ? 'wasm' : 'js', transposeNote(folded.transposed.get(l.step)))))
+    },
     describe:
       `cpu/wasm-simd: ${program.equations.length} equations -> ${kernels} kernels (${fused} fused${foldedCount ? `, ${foldedCount} matmuls with folded transposes` : ''}), ` +
       `${wasmSteps} in wasm, ${js.length} on JS${js.length ? ` [${js.join(', ')}]` : ''}, ${buffers} buffers planned, ` +

@@ -92,6 +92,8 @@ export const run = (name: string, steps: number, at: readonly number[], onSample
     ;({ params, state } = r)
     if (i < 3) first.push(r.loss)
     if (at.includes(i + 1)) {
+      // a full collection first (when the child runs with --expose-gc): what is measured is what is retained, not how far the old generation grew before its next collection
+      ;(globalThis as { gc?: () => void }).gc?.()
       const m = memory(currentBackend())
       const s = { step: i + 1, tensors: m.tensors, bytes: m.bytes, traces: step.traceCount, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, loss: r.loss }
       samples.push(s)

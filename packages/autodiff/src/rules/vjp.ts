@@ -21,19 +21,6 @@ export type VjpRule<P extends Primitive> = (
   params: PrimitiveParams[P],
 ) => (Tensor | null)[]
 
-/**
- * The cotangent of a matmul's right operand. A weight shared by a batch
- * (b of rank 2, a of rank > 2) gets the sum over the batch of aᵀ·ct as one
- * product with the batch folded into the contraction — (batch·m)ᵀ × (batch·m)
- * — not one small product per batch element and a sum after.
- */
-const matmulWeightCotangent = (ct: Tensor, a: Tensor, b: Tensor): Tensor => {
-  if (b.rank !== 2 || a.rank <= 2) return unbroadcast(matmul(matrixTranspose(a), ct), b.shape)
-  const [k, n] = b.shape
-  const rows = a.size / k
-  return matmul(matrixTranspose(reshape(a, [rows, k])), reshape(ct, [rows, n]))
-}
-
 /** Cotangent of max(a, b) for a: 1 where a > b, ½ at ties (as in JAX). */
 const maxShare = (a: Tensor, b: Tensor): Tensor =>
   add(cast(greater(a, b), 'float32'), mul(cast(equal(a, b), 'float32'), 0.5))
@@ -90,7 +77,10 @@ export const vjpRules: { readonly [P in Primitive]: VjpRule<P> } = {
   },
   gather: (ct, [x, idx], _, p) => [scatterAdd(idx, ct, p.axis, x.shape[p.axis]), null],
   scatterAdd: (ct, [idx], _, p) => [null, take(ct, idx, p.axis)],
-  matmul: (ct, [a, b]) => [unbroadcast(matmul(ct, matrixTranspose(b)), a.shape), matmulWeightCotangent(ct, a, b)],
+  matmul: (ct, [a, b]) => [
+    unbroadcast(matmul(ct, matrixTranspose(b)), a.shape),
+    unbroadcast(matmul(matrixTranspose(a), ct), b.shape),
+  ],
   cast: (ct, [x], y) => [x.dtype === 'float32' && y.dtype === 'float32' ? ct : null],
 }
 

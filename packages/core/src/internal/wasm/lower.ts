@@ -11,12 +11,13 @@
  */
 import { byteSize } from '../../DType'
 import type { Aval, PrimitiveParams } from '../../Primitive'
-import type { Equation, Program } from '../../Program'
+import type { Equation, Program, Var } from '../../Program'
 import * as S from '../../Shape'
 import type { Step } from '../cpu/fuse'
 import { broadcastStrides } from '../cpu/loops'
 import type { AddrKernel } from './fused'
 import { lowerCopy, lowerFused } from './fused'
+import type { Block } from './heap'
 import { theHeap } from './heap'
 import { gemm } from './matmul'
 import { lowerGather, lowerScatterAdd } from './indexing'
@@ -172,6 +173,16 @@ export const lowerMatmul = (a: Aval, bv: Aval, outAval: Aval, ta: boolean, tb: b
   }
 }
 
+let zeros: Block | undefined
+/** 16 zero bytes in wasm memory (never written): the source of fills */
+const zeroBlock = (): Block => {
+  if (!zeros) {
+    zeros = theHeap().block(16)
+    new Uint8Array(theHeap().memory.buffer, zeros.off, 16).fill(0) // a reused block holds old bytes
+  }
+  return zeros
+}
+
 /** row-major element strides of `shape` */
 const contiguous = (shape: readonly number[]): number[] => {
   const st = new Array<number>(shape.length)
@@ -214,11 +225,14 @@ const lowerMovement = (e: Equation, pool: Pool): AddrKernel | string => {
       const x = e.inputs[0]
       const k = lowerCopy(x, out, x.aval.shape, contiguous(x.aval.shape), oSt, pool)
       if (typeof k === 'string') return k
+      // the zeros are a SIMD copy of a zero scalar read broadcast (a JS fill of shared memory goes byte by byte: 7× slower)
+      const zero: Var = { id: -1, aval: { shape: [], dtype: out.aval.dtype } }
+      const fill = lowerCopy(zero, out, out.aval.shape, out.aval.shape.map(() => 0), oSt, pool)
+      if (typeof fill === 'string') return fill
       const to = offsetOf(lo, oSt) * bytes
-      const n = S.size(out.aval.shape) * bytes
       const addrs = [0, 0]
       return ([o, xa]) => {
-        new Uint8Array(theHeap().memory.buffer, o, n).fill(0)
+        ;(addrs[0] = o), (addrs[1] = zeroBlock().off), fill(addrs)
         ;(addrs[0] = o + to), (addrs[1] = xa), k(addrs)
       }
     }

@@ -72,7 +72,7 @@ describe('cpu/wasm-simd in Chromium: worker threads over shared memory', () => {
   it('is cross-origin isolated, so the cpu backend has shared memory and a pool of 2 threads', async () => {
     expect(crossOriginIsolated).toBe(true)
     expect(typeof SharedArrayBuffer).toBe('function')
-    expect((getBackend('cpu-wasm-2') as CpuBackend).path).toMatch(/^cpu\/wasm-simd \(tensors resident in shared wasm memory, 2 threads(, fused multiply-add)?\)$/)
+    expect((getBackend('cpu-wasm-2') as CpuBackend).path).toMatch(/^cpu\/wasm-simd \(tensors resident in shared wasm memory, 2 threads, fused multiply-add\)$/)
     await whenStarted(poolOf(2))
   })
 
@@ -125,7 +125,7 @@ describe('cpu/wasm-simd in Chromium: worker threads over shared memory', () => {
     await expect(whenStarted(pool)).rejects.toThrow(/a worker failed to start \(.*no worker here\)/)
     expect(pool.size).toBe(1)
     registerBackend('cpu-wasm-4', () => cpu({ wasm: true, threads: 4, ...quiet }))
-    expect((getBackend('cpu-wasm-4') as CpuBackend).path).toMatch(/, 1 thread: a worker failed to start \(.*no worker here\), so every share runs on the calling thread\)$/)
+    expect((getBackend('cpu-wasm-4') as CpuBackend).path).toMatch(/, 1 thread: a worker failed to start \(.*no worker here\), so every share runs on the calling thread, fused multiply-add\)$/)
     expectReference(runBig('cpu-wasm-4'), runBig('cpu-js'))
     expect(pool.jobs).toBe(0)
   })
@@ -175,7 +175,7 @@ describe('cpu/wasm-simd in a page that is not cross-origin isolated', () => {
     console.info(`[test-browser] cpu-wasm without cross-origin isolation: ${seen.path}`)
     expect(seen.isolated).toBe(false)
     expect(seen.sharedArrayBuffer).toBe('undefined')
-    expect(seen.path).toMatch(/^cpu\/wasm-simd \(inputs and outputs copied: SharedArrayBuffer is unavailable .*, 1 thread: SharedArrayBuffer is unavailable, so workers cannot share the wasm memory\)$/)
+    expect(seen.path).toMatch(/^cpu\/wasm-simd \(inputs and outputs copied: SharedArrayBuffer is unavailable .*, 1 thread: SharedArrayBuffer is unavailable, so workers cannot share the wasm memory, fused multiply-add\)$/)
     expect(seen.compiled).toMatch(/^cpu\/wasm-simd: .* 0 on JS/)
     expect(seen.worst).toBeLessThanOrEqual(1)
   })

@@ -183,13 +183,6 @@ const zeroBlock = (): Block => {
   return zeros
 }
 
-/** row-major element strides of `shape` */
-const contiguous = (shape: readonly number[]): number[] => {
-  const st = new Array<number>(shape.length)
-  for (let i = shape.length - 1, acc = 1; i >= 0; i--) (st[i] = acc), (acc *= shape[i])
-  return st
-}
-
 /** the element offset of index `at` under `strides` */
 const offsetOf = (at: readonly number[], strides: readonly number[]): number => at.reduce((o, a, i) => o + a * strides[i], 0)
 
@@ -203,17 +196,17 @@ const offsetOf = (at: readonly number[], strides: readonly number[]): number => 
 const lowerMovement = (e: Equation, pool: Pool): AddrKernel | string => {
   const out = e.out
   const bytes = byteSize[out.aval.dtype]
-  const oSt = contiguous(out.aval.shape)
+  const oSt = S.strides(out.aval.shape)
   switch (e.prim) {
     case 'transpose': {
       const { perm } = e.params as PrimitiveParams['transpose']
       if (perm[perm.length - 1] !== perm.length - 1) return 'a transpose of the last axis runs its JS kernel'
-      const xSt = contiguous(e.inputs[0].aval.shape)
+      const xSt = S.strides(e.inputs[0].aval.shape)
       return lowerCopy(e.inputs[0], out, out.aval.shape, perm.map((p) => xSt[p]), oSt, pool)
     }
     case 'slice': {
       const { start, size } = e.params as PrimitiveParams['slice']
-      const xSt = contiguous(e.inputs[0].aval.shape)
+      const xSt = S.strides(e.inputs[0].aval.shape)
       const k = lowerCopy(e.inputs[0], out, size, xSt, oSt, pool)
       if (typeof k === 'string') return k
       const from = offsetOf(start, xSt) * bytes
@@ -223,7 +216,7 @@ const lowerMovement = (e: Equation, pool: Pool): AddrKernel | string => {
     case 'pad': {
       const { lo } = e.params as PrimitiveParams['pad']
       const x = e.inputs[0]
-      const k = lowerCopy(x, out, x.aval.shape, contiguous(x.aval.shape), oSt, pool)
+      const k = lowerCopy(x, out, x.aval.shape, S.strides(x.aval.shape), oSt, pool)
       if (typeof k === 'string') return k
       // the zeros are a SIMD copy of a zero scalar read broadcast (a JS fill of shared memory goes byte by byte: 7× slower)
       const zero: Var = { id: -1, aval: { shape: [], dtype: out.aval.dtype } }
@@ -241,7 +234,7 @@ const lowerMovement = (e: Equation, pool: Pool): AddrKernel | string => {
       let at = 0
       const parts: { k: AddrKernel; to: number }[] = []
       for (const x of e.inputs) {
-        const k = lowerCopy(x, out, x.aval.shape, contiguous(x.aval.shape), oSt, pool)
+        const k = lowerCopy(x, out, x.aval.shape, S.strides(x.aval.shape), oSt, pool)
         if (typeof k === 'string') return k
         parts.push({ k, to: at * oSt[axis] * bytes })
         at += x.aval.shape[axis]

@@ -23,8 +23,9 @@ import type { FrugalState, LeafState } from './state'
 import { isProjected, leafStates, withLeaves } from './state'
 import type { ProjectedLeafState } from './state'
 
-/** a projectable leaf whose subspace is empty (an inactive block, ρ = 0): it holds no stateful state */
-const isEmpty = <S, PS>(ls: ProjectedLeafState<S, PS>): boolean => ls.projector === null || ls.inner === null
+/** a projectable leaf with a subspace and its stateful state; the others (an inactive block, ρ = 0) hold none */
+const isActive = <S, PS>(ls: ProjectedLeafState<S, PS>): ls is { readonly projector: PS; readonly inner: S } =>
+  ls.projector !== null && ls.inner !== null
 
 /**
  * The state-free part applied to the residual: `signSgd` its sign (FRUGAL's
@@ -173,7 +174,7 @@ export const frugalSplit = <S, PS>(
       const r = stateful.update(g, ls.inner)
       u = mul(r.updates as Tensor, rates.down)
       out = { inner: r.state }
-    } else if (ls.projector === null || ls.inner === null) {
+    } else if (!isActive(ls)) {
       return { update: emptyUpdate(g, rates, param), state: ls }
     } else {
       const low = projector.down(g, ls.projector)
@@ -255,7 +256,7 @@ export const frugalSplit = <S, PS>(
     regular.forEach((j, k) => ((updates[j] = rs[k].update), (next[j] = rs[k].state)))
     projected.forEach((j, k) => {
       const ls = states[j] as ProjectedLeafState<S, PS>
-      if (empty !== null && isEmpty(ls)) return void ((updates[j] = empty[k]), (next[j] = ls))
+      if (empty !== null && !isActive(ls)) return void ((updates[j] = empty[k]), (next[j] = ls))
       if (empty !== null) dispose(empty[k])
       const r = leafStep(gs[j], ls, rates, decayOf(j))
       updates[j] = r.update

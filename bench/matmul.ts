@@ -14,7 +14,7 @@
 import { cpus, loadavg } from 'node:os'
 import type { Tensor } from '@frugal-ts/core'
 import type { Contender, Maker } from './src/contenders'
-import { loadJax, loadOurs, randomFloats, useTfBackend } from './src/contenders'
+import { loadJax, loadOurs, randomFloats, tfjsContender, useTfBackend } from './src/contenders'
 import type { Column } from './src/table'
 import { fmt, interleaved, printTable, ratioOf } from './src/table'
 
@@ -66,22 +66,7 @@ const ours = async (n: number, a: Float32Array, b: Float32Array, backend: string
 const tfjs = async (n: number, a: Float32Array, b: Float32Array, backend: 'cpu' | 'wasm'): Promise<Contender> => {
   const tf = await useTfBackend(backend)
   const [A, B] = [tf.tensor2d(a, [n, n]), tf.tensor2d(b, [n, n])]
-  let out: Float32Array | undefined
-  let leaked = 0
-  return {
-    // tfjs has one global backend: select this one before each step, untimed (both are started: a switch, not a re-init)
-    prepare: () => void (tf.getBackend() !== backend && tf.setBackend(backend)),
-    step: () => {
-      const live = tf.memory().numTensors
-      tf.tidy(() => void (out = tf.matMul(A, B).dataSync() as Float32Array))
-      leaked += tf.memory().numTensors - live
-    },
-    output: () => out!.slice(),
-    dispose: () => {
-      tf.dispose([A, B])
-      if (leaked !== 0) throw new Error(`tfjs-${backend}: ${leaked} tensors leaked across steps`)
-    },
-  }
+  return tfjsContender(tf, backend, () => tf.matMul(A, B).dataSync() as Float32Array, [A, B])
 }
 
 const jaxJit = async (n: number, a: Float32Array, b: Float32Array): Promise<Contender> => {

@@ -13,7 +13,7 @@
  */
 import { cpus, loadavg } from 'node:os'
 import type { Contender, Maker } from './src/contenders'
-import { loadJax, loadOurs, useTfBackend } from './src/contenders'
+import { loadJax, loadOurs, tfjsContender, useTfBackend } from './src/contenders'
 import { fmt, interleaved, printTable, ratioOf } from './src/table'
 import { BATCH, HIDDEN, IN, OUT, flat, jaxMlpContender, mlpData as data, oursMlp } from './src/mlp'
 
@@ -48,25 +48,15 @@ const tfjs = async (backend: 'cpu' | 'wasm'): Promise<Contender> => {
   const loss = (w1: any, b1: any, w2: any, b2: any) =>
     tf.losses.softmaxCrossEntropy(tf.oneHot(y, OUT), tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2), b2)) as any
   const vg = tf.valueAndGrads(loss)
-  let out: Float32Array | undefined
-  let leaked = 0
-  return {
-    // tfjs has one global backend: select this one before each step, untimed
-    prepare: () => void (tf.getBackend() !== backend && tf.setBackend(backend)),
-    step: () => {
-      const live = tf.memory().numTensors
-      out = tf.tidy(() => {
-        const { value, grads } = vg(params)
-        return flat([value.dataSync(), ...grads.map((g) => g.dataSync())])
-      })
-      leaked += tf.memory().numTensors - live
+  return tfjsContender(
+    tf,
+    backend,
+    () => {
+      const { value, grads } = vg(params)
+      return flat([value.dataSync(), ...grads.map((g) => g.dataSync())])
     },
-    output: () => out!.slice(),
-    dispose: () => {
-      tf.dispose([...params, x, y])
-      if (leaked !== 0) throw new Error(`tfjs-${backend}: ${leaked} tensors leaked across steps`)
-    },
-  }
+    [...params, x, y],
+  )
 }
 
 const started = performance.now()

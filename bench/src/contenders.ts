@@ -96,6 +96,32 @@ export const useTfBackend = async (name: 'cpu' | 'wasm'): Promise<Tf> => {
   return tf
 }
 
+/**
+ * A tfjs contender on `backend`: each step runs `compute` (which reads its
+ * result back) inside `tf.tidy`, with tfjs's one global backend made this
+ * contender's before it, untimed (both backends are started: a switch, not a
+ * re-init). Tensors left behind across steps fail it at `dispose`, which
+ * also releases the tensors it was built on (`owned`).
+ * @example tfjsContender(tf, 'wasm', () => tf.matMul(a, b).dataSync() as Float32Array, [a, b])
+ */
+export const tfjsContender = (tf: Tf, backend: 'cpu' | 'wasm', compute: () => Float32Array, owned: Parameters<Tf['dispose']>[0]): Contender => {
+  let out: Float32Array | undefined
+  let leaked = 0
+  return {
+    prepare: () => void (tf.getBackend() !== backend && tf.setBackend(backend)),
+    step: () => {
+      const live = tf.memory().numTensors
+      tf.tidy(() => void (out = compute()))
+      leaked += tf.memory().numTensors - live
+    },
+    output: () => out!.slice(),
+    dispose: () => {
+      tf.dispose(owned)
+      if (leaked !== 0) throw new Error(`tfjs-${backend}: ${leaked} tensors leaked across steps`)
+    },
+  }
+}
+
 let jaxPromise: Promise<Jax> | undefined
 
 /** Imports `@jax-js/jax` and starts its wasm device (Node 20 needs an explicit `init('wasm')`). */

@@ -101,6 +101,26 @@ describe('float32 SIMD approximations of exp, log, tanh, sin, cos', () => {
   it('exp stays within 5% of the tolerance, overflows to ∞ and underflows through subnormals', () => {
     expect(worstRatio('exp', Math.exp, [...grid(-10, 10, 20001), ...grid(-104, 89, 20001), ...specials])).toBeLessThan(0.05)
   })
+  it('exp is exact zero below −104 (masked scores such as −1e9, −∞) and within a subnormal ulp of Math.exp down to there', () => {
+    const heap = theHeap()
+    const xs = [...grid(-110, -85, 25001), -1e9, -3.4e38, -Infinity, -104, Math.fround(-104.00001), Math.fround(-103.99999)]
+    const x: Var = { id: 0, aval: { shape: [xs.length], dtype: 'float32' } }
+    const y: Var = { id: 1, aval: { shape: [xs.length], dtype: 'float32' } }
+    const k = lowerFused([{ prim: 'exp', params: {}, inputs: [x], out: y } as Equation], [x], [y])
+    if (typeof k === 'string') throw new Error(k)
+    const X = heap.handle('float32', xs.length)
+    const Y = heap.handle('float32', xs.length)
+    X.set(xs)
+    k([heap.offsetOf(Y), heap.offsetOf(X)])
+    let subnormals = 0
+    for (let i = 0; i < xs.length; i++) {
+      const want = Math.fround(Math.exp(X[i]))
+      if (X[i] < -104) expect(Object.is(Y[i], 0), `exp(${X[i]}) = ${Y[i]}, want +0`).toBe(true)
+      else expect(Math.abs(Y[i] - want) / Math.max(2 ** -149, Math.abs(want) * 2 ** -23), `exp(${X[i]}) = ${Y[i]}, want ${want}`).toBeLessThanOrEqual(4)
+      if (Y[i] > 0 && Y[i] < 2 ** -126) subnormals++
+    }
+    expect(subnormals).toBeGreaterThan(10000)
+  })
   it('log stays within 5% of the tolerance, with log 0 = −∞ and NaN for negatives', () => {
     expect(worstRatio('log', Math.log, [...grid(0.01, 100, 20001), ...grid(0, 3e38, 20001), ...specials, -1, -Infinity])).toBeLessThan(0.05)
   })

@@ -36,6 +36,24 @@ describe('cpu wasm compile on two threads', () => {
     outs2.slice(2).forEach((o, j) => expect(close(o, want[j + 2], 1e-4, 2e-3), `matmul ${j}`).toBe(true))
   })
 
+  it("splits batched per-head products (attention's q·kᵀ, p·v, and their Aᵀ·B gradients) by batch across a worker, bit for bit", () => {
+    const { input, bind, eqs } = builder()
+    const q = input([4, 8, 64, 16])
+    const k = input([4, 8, 64, 16])
+    const s = bind('matmul', [q, bind('transpose', [k], { perm: [0, 1, 3, 2] })], {}) // q·kᵀ: [4,8,64,64]
+    const o = bind('matmul', [s, k], {}) // p·v: [4,8,64,16]
+    const g = bind('matmul', [bind('transpose', [s], { perm: [0, 1, 3, 2] }), q], {}) // sᵀ·q
+    const p: Program = { inputs: [q, k], consts: [], equations: eqs, outputs: [s, o, g] }
+    const host = p.inputs.map((v, i) => fill('float32', S.size(v.aval.shape), i + 5).map((x) => x / 8) as Float32Array)
+    const jobs = poolOf(2).jobs
+    const outs2 = two.compile(p).run(host.map((h, i) => two.fromHost(h, p.inputs[i].aval)), [])
+    expect(poolOf(2).jobs - jobs).toBeGreaterThanOrEqual(3) // each of the three products handed half its batch to the worker
+    const outs1 = one.compile(p).run(host.map((h, i) => one.fromHost(h, p.inputs[i].aval)), [])
+    outs2.forEach((x, j) => expect(sameAs(x, [...outs1[j]]), `output ${j}`).toBe(true))
+    const want = interpret(p, host)
+    outs2.forEach((x, j) => expect(close(x, want[j], 1e-4, 1e-3), `product ${j}`).toBe(true))
+  })
+
   it('keeps small kernels on the calling thread', () => {
     const { input, bind, eqs } = builder()
     const x = input([64, 64])

@@ -247,6 +247,32 @@ const driver = (mc: number, kc: number): CodeT => {
 }
 
 /**
+ * `gemmBatch(a, b, c, m, k, n, ars, acs, brs, bcs, ldc, ap, bp, tmp, count,
+ * aStep, bStep, cStep)`: `count` products of the same shapes, the i-th at
+ * a + i·aStep, b + i·bStep, c + i·cStep (a step of 0 broadcasts that
+ * operand): one call for the small per-head products of attention instead of
+ * one per head. Calls function 3 (gemm).
+ */
+const batchDriver = (): CodeT => {
+  const c = new Code(i32s(18))
+  const [a, b, cp, count, aStep, bStep, cStep] = [0, 1, 2, 14, 15, 16, 17]
+  const t = c.local('i32')
+  c.i32(0).set(t)
+  c.block(() =>
+    c.loop(() => {
+      c.get(t).get(count).op(O.i32GeS).brIf(1)
+      for (let j = 0; j < 14; j++) c.get(j)
+      c.op(O.call, 3)
+      c.get(a).get(aStep).op(O.i32Add).set(a)
+      c.get(b).get(bStep).op(O.i32Add).set(b)
+      c.get(cp).get(cStep).op(O.i32Add).set(cp)
+      c.addTo(t, 1).br(0)
+    }),
+  )
+  return c
+}
+
+/**
  * The functions of a GEMM module for register tile `t` and cache blocks
  * `mc` × `kc`; with `fma` the kernel's multiply-adds are relaxed SIMD's
  * `f32x4.relaxed_madd` (one fused instruction where the CPU has FMA: 1.3–1.4×
@@ -257,4 +283,5 @@ export const gemmFuncs = (t: Tile, mc: number, kc: number, fma = false) => [
   { name: 'packB', code: packB(t) },
   { name: 'kernel', code: kernel(t, fma) },
   { name: 'gemm', code: driver(mc, kc) },
+  { name: 'gemmBatch', code: batchDriver() },
 ]

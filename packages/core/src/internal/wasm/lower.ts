@@ -19,7 +19,7 @@ import type { AddrKernel } from './fused'
 import { lowerCopy, lowerFused } from './fused'
 import type { Block } from './heap'
 import { theHeap } from './heap'
-import { gemm } from './matmul'
+import { gemm, gemmBatch } from './matmul'
 import { lowerGather, lowerScatterAdd } from './indexing'
 import { lowerReduce } from './reduce'
 import type { Pool } from './threads'
@@ -154,6 +154,12 @@ export const lowerMatmul = (a: Aval, bv: Aval, outAval: Aval, ta: boolean, tb: b
   if (nb === 0 || m === 0 || n === 0) return () => {}
   const foldable = !ta && bStr.every((s) => s === 0) && S.size(aShape.slice(0, -2)) === nb
   if (foldable) return ([c, a, b]) => gemm(a, b, c, nb * m, k, n, false, tb, pool)
+  // batch axes that step each operand evenly (whole or broadcast along all of them): one batched call
+  const even = (str: readonly number[]) => str.every((s, i) => i === str.length - 1 || s === str[i + 1] * batch[i + 1])
+  if (even(aStr) && even(bStr)) {
+    const [aStep, bStep] = [aStr.at(-1) ?? 0, bStr.at(-1) ?? 0]
+    return ([c, a, b]) => gemmBatch(a, b, c, nb, aStep, bStep, m * n * 4, m, k, n, ta, tb, pool)
+  }
   const idx = new Array<number>(batch.length).fill(0)
   return ([c, a0, b0]) => {
     idx.fill(0)

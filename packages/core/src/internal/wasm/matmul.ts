@@ -22,7 +22,7 @@ import type { Pool } from './threads'
 export const blocking = { tile: { mr: 4, nr: 8 } as Tile, mc: 64, kc: 256 }
 
 /** multiply-adds below which a product stays on one thread */
-const PARALLEL_MIN = 1 << 21
+const PARALLEL_MIN = 1 << 19
 
 let gemmModule: Kernels | undefined
 const moduleFor = (): Kernels => (gemmModule ??= instantiate(gemmFuncs(blocking.tile, blocking.mc, blocking.kc, detect().fma)))
@@ -41,6 +41,48 @@ const ensure = (t: number, slot: 'a' | 'b' | 'tmp', bytes: number): number => {
   return b.off
 }
 
+/** the arguments of the module's gemm for rows r0… of a product, on thread t's scratch */
+const gemmArgs = (t: number, a: number, b: number, c: number, m: number, k: number, n: number, ta: boolean, tb: boolean): number[] => {
+  const { tile, mc, kc } = blocking
+  const [ars, acs] = ta ? [4, 4 * m] : [4 * k, 4]
+  const [brs, bcs] = tb ? [4, 4 * k] : [4 * n, 4]
+  const kcMax = Math.min(kc, k)
+  const bBytes = kcMax * Math.ceil(n / tile.nr) * tile.nr * 4
+  const aBytes = kcMax * Math.ceil(Math.min(mc, m) / tile.mr) * tile.mr * 4
+  return [a, b, c, m, k, n, ars, acs, brs, bcs, n * 4, ensure(t, 'a', aBytes), ensure(t, 'b', bBytes), ensure(t, 'tmp', tile.mr * tile.nr * 4)]
+}
+
+/**
+ * `count` products C_i[m×n] = op(A_i)·op(B_i) of the same shapes, the i-th
+ * operands `aStep`, `bStep`, `cStep` bytes after the previous (0: the
+ * same for all), in one wasm call per thread: the batch is split across
+ * `pool`'s threads when the whole is large (attention's per-head products
+ * are too small to split by rows).
+ */
+export const gemmBatch = (
+  a: number, b: number, c: number, count: number, aStep: number, bStep: number, cStep: number,
+  m: number, k: number, n: number, ta: boolean, tb: boolean, pool?: Pool,
+): void => {
+  if (count === 1) return gemm(a, b, c, m, k, n, ta, tb, pool) // one product: split by rows
+  if (count === 0 || m === 0 || n === 0) return
+  if (k === 0) {
+    new Float32Array(theHeap().memory.buffer, c, count * m * n).fill(0)
+    return
+  }
+  const mod = moduleFor()
+  const parts = pool ? Math.max(1, Math.min(pool.size, Math.floor((count * m * k * n) / PARALLEL_MIN), count)) : 1
+  const per = Math.ceil(count / parts)
+  const shares = Array.from({ length: parts }, (_, t) => [
+    ...gemmArgs(t, a + t * per * aStep, b + t * per * bStep, c + t * per * cStep, m, k, n, ta, tb),
+    Math.max(0, Math.min(per, count - t * per)), aStep, bStep, cStep,
+  ])
+  if (parts <= 1) {
+    mod.exports.gemmBatch(...shares[0])
+    return
+  }
+  pool!.run(() => mod.exports.gemmBatch(...shares[0]), shares.slice(1).map((args) => ({ module: mod.module, name: 'gemmBatch', args })))
+}
+
 /**
  * C[m×n] = op(A)·op(B) on byte addresses, row-major, C contiguous:
  * op(A) = A (m×k) or, with `ta`, Aᵀ of a stored k×m; op(B) = B (k×n) or,
@@ -52,18 +94,15 @@ export const gemm = (a: number, b: number, c: number, m: number, k: number, n: n
     new Float32Array(theHeap().memory.buffer, c, m * n).fill(0)
     return
   }
-  const { tile, mc, kc } = blocking
+  const { tile } = blocking
   const mod = moduleFor()
-  const [ars, acs] = ta ? [4, 4 * m] : [4 * k, 4]
-  const [brs, bcs] = tb ? [4, 4 * k] : [4 * n, 4]
-  const kcMax = Math.min(kc, k)
-  const bBytes = kcMax * Math.ceil(n / tile.nr) * tile.nr * 4
-  const aBytes = kcMax * Math.ceil(Math.min(mc, m) / tile.mr) * tile.mr * 4
+  const ars = ta ? 4 : 4 * k
   const parts = pool ? Math.min(pool.size, Math.floor((m * k * n) / PARALLEL_MIN), Math.floor(m / tile.mr)) : 1
-  const share = (t: number, r0: number, rows: number): number[] => [
-    a + r0 * ars, b, c + r0 * n * 4, rows, k, n, ars, acs, brs, bcs, n * 4,
-    ensure(t, 'a', aBytes), ensure(t, 'b', bBytes), ensure(t, 'tmp', tile.mr * tile.nr * 4),
-  ]
+  const share = (t: number, r0: number, rows: number): number[] => {
+    const args = gemmArgs(t, a + r0 * ars, b, c + r0 * n * 4, rows, k, n, ta, tb)
+    if (ta) args[7] = 4 * m // Aᵀ: a row of the share is a column of the stored k×m
+    return args
+  }
   if (parts <= 1) {
     mod.exports.gemm(...share(0, 0, m))
     return

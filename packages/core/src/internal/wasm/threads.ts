@@ -50,11 +50,18 @@ export interface Pool {
 // ctrl, an Int32Array over a SharedArrayBuffer: [jobs done, a job failed, workers started, unused], then per
 // Node worker a job slot of SLOT ints: [sequence number, module id, name id, argument count, arguments…]
 const SLOT = 4 + 1024
+/**
+ * polls before a thread sleeps (a few hundred microseconds): the caller on the done counter, a
+ * worker on its slot (the step's next share usually comes within microseconds; a futex wake-up
+ * costs tens of them, which made products of a tenth of a millisecond no faster on 2 threads)
+ */
+const SPINS = 20_000
 const WORKER = `
 const isNode = typeof process === 'object' && process.versions && process.versions.node
 const wt = isNode ? require('node:worker_threads') : undefined
 const port = isNode ? wt.parentPort : self
 const SLOT = ${SLOT}
+const SPINS = ${SPINS}
 let memory, ctrl
 const exports = []
 const names = []
@@ -76,6 +83,8 @@ const onMessage = (m) => {
 const drain = () => { for (let r; (r = wt.receiveMessageOnPort(port)); ) onMessage(r.message) }
 const serve = (base) => {
   for (let seq = 0; ; ) {
+    // the next share usually comes within microseconds (the step's next kernel): spin a while before sleeping
+    for (let s = 0; s < SPINS && Atomics.load(ctrl, base) === seq; s++);
     Atomics.wait(ctrl, base, seq)
     const now = Atomics.load(ctrl, base)
     if (now === seq) continue
@@ -142,8 +151,6 @@ const spawn = (n: number): Spawned => {
   return { workers: [], node: false, reason: 'no worker threads in this environment' }
 }
 
-/** polls of the done counter before the calling thread sleeps on it (a few hundred microseconds) */
-const SPINS = 20_000
 
 const single = (reason: string): Pool => ({ size: 1, reason, run: (here) => here(), jobs: 0 })
 

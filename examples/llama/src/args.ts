@@ -15,6 +15,7 @@ const FLAGS = {
   compare: { bool: true },
   seeds: { int: true, min: 1 },
   'lr-grid': { str: true },
+  jobs: { int: true, min: 1 },
   optimizer: { oneOf: OPTIMIZERS },
   density: { num: true, lo: 0, hi: 1 },
   'update-gap': { int: true, min: 1 },
@@ -175,6 +176,8 @@ usage: frugal-train [pretrain] [flags]      one run, or --compare for all six
                              same seeds and steps; each at its swept learning rate unless --lr is given
   --seeds N                  repeat every run with seeds seed, seed+1, …; tables show mean ± sd (default 1)
   --lr-grid a,b,c            run every method at each learning rate; the best mean wins (grid and winner printed)
+  --jobs N                   runs trained at once, each in a worker thread on cores/N kernel threads
+                             (default: one per core, at most the runs planned; 1: one after another)
   --optimizer NAME           ${OPTIMIZERS.join(' | ')} (default frugal)
   --density ρ                subspace density in [0, 1] (default 0.25)
   --update-gap T             steps between subspace refreshes (default round(200·steps/2400), at most 200)

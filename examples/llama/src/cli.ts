@@ -1,6 +1,7 @@
 /**
  * `frugal-train`: pre-trains the tiny LLaMA with one optimizer or compares
- * five (`--compare`), or fine-tunes it for sentiment (`finetune`). Progress on
+ * six (`--compare`, as many at once as there are cores), or fine-tunes it
+ * for sentiment (`finetune`). Progress on
  * stderr, the table on stdout, `results.json` and the plots in `--out`.
  * Mistakes in the input are one line on stderr and exit status 2.
  */
@@ -9,18 +10,20 @@ import { pathToFileURL } from 'node:url'
 import type { Command, Flags } from './args'
 import { USAGE, parseCommand } from './args'
 import { checkSaveTarget, loadRun, saveRun } from './checkpoint'
-import { expandRuns, feedValidation, peakCount, repetitions, stateCount } from './compare'
+import { expandRuns, repetitions } from './compare'
 import { checkCorpus, loadCorpus } from './data'
 import { UsageError } from './errors'
 import { finetune } from './finetune'
 import type { Io } from './config'
 import { COMPARISON, buildConfig, str, writableDir } from './config'
 import { makeOptimizer, presetDefaults } from './optimizers'
+import type { Progress } from './progress'
 import { progress } from './progress'
 import type { RunResult } from './report'
-import { describe, formatTable, gridTable, orderings, resultOf, runName, sweepTable, writeResults } from './report'
+import { describe, formatTable, gridTable, orderings, runName, sweepTable, writeResults } from './report'
+import { jobsFor, threadsPerJob, trainInWorkers, trainPlanned } from './runs'
 import type { RunState, TrainConfig } from './train'
-import { createTrainer, disposeRun, runTraining } from './train'
+import { disposeRun } from './train'
 
 const forbid = (f: Flags, keys: readonly (keyof Flags)[], why: string): void => {
   const k = keys.find((key) => f[key] !== undefined)
@@ -50,10 +53,12 @@ const plan = (f: Flags): { configs: TrainConfig[]; resume?: RunState } => {
 }
 
 /**
- * `frugal-train [pretrain]`: trains each planned configuration, prints the table, writes the results.
+ * `frugal-train [pretrain]`: trains each planned configuration (several at
+ * once on worker threads when there are cores for them), prints the table,
+ * writes the results.
  * @returns the exit status
  */
-const pretrain = (f: Flags, io: Io): number => {
+const pretrain = async (f: Flags, io: Io): Promise<number> => {
   if (f['stop-after'] !== undefined && f.save === undefined) throw new UsageError('--stop-after needs --save FILE (where the interrupted run is kept)')
   if (f['save-every'] !== undefined && f.save === undefined) throw new UsageError('--save-every needs --save FILE')
   if (f['pretrain-steps'] !== undefined || f['pretrain-lr'] !== undefined) throw new UsageError('--pretrain-steps and --pretrain-lr belong to the finetune command')
@@ -72,34 +77,57 @@ const pretrain = (f: Flags, io: Io): number => {
   if (save) writableDir(resolve(save, '..'), '--save')
   io.stderr.write(`corpus: ${corpus.source}: ${corpus.train.length.toLocaleString('en-US')} training bytes (${corpus.trainDocs} documents), ${corpus.validation.length.toLocaleString('en-US')} validation bytes (${corpus.validationDocs})\n`)
   io.stderr.write(`model: ${describe(first)}\n`)
-  const results: RunResult[] = []
-  for (const [i, config] of configs.entries()) {
-    const name = runName(config.optimizer)
-    const trainer = feedValidation(createTrainer(config, corpus))
-    const label = configs.length > planned.configs.length ? `${name} lr ${config.schedule.lr} seed ${config.seed} (${i + 1}/${configs.length})` : name
-    const bar = progress(label, io.stderr)
-    const start = resume ?? trainer.init()
-    const atStart = stateCount(start.opt, start.params, config.optimizer.optimizer === 'adam')
-    const { state, msPerStep, cpuMsPerStep } = runTraining(trainer, {
-      resume: start,
-      stopAfter: f['stop-after'] as number | undefined,
-      saveEvery: f['save-every'] as number | undefined,
-      onSave: save ? (s) => saveRun(save, config, s) : undefined,
-      onStep: (i) => bar.update(i),
-    })
-    if (state.position < config.schedule.steps) {
-      bar.done(`stopped after ${state.position}/${config.schedule.steps} steps; saved to ${save}, go on with --resume ${save}`)
-      disposeRun(state)
-      return 0
-    }
-    const r = resultOf(name, config, state, msPerStep, cpuMsPerStep, peakCount(atStart, state.peakStateBytes))
-    bar.done(`val loss ${r.valLoss.toFixed(4)}, ${msPerStep.toFixed(1)} ms/step`)
-    results.push(r)
-    disposeRun(state)
-    // a sweep keeps what has finished: results.json (and the plot) after every run
-    if (configs.length > planned.configs.length && results.length < configs.length) writeResults(out, results, corpus.source, { seeds: reps.seeds, lrGrid: reps.lrGrid ?? null, partial: true })
+  const sweep = configs.length > planned.configs.length
+  const labelOf = (i: number): string => {
+    const c = configs[i]
+    const name = runName(c.optimizer)
+    return sweep ? `${name} lr ${c.schedule.lr} seed ${c.seed} (${i + 1}/${configs.length})` : name
   }
-  const repeated = configs.length > planned.configs.length
+  const summary = (r: RunResult) => `val loss ${r.valLoss.toFixed(4)}, ${r.msPerStep.toFixed(1)} ms/step`
+  // a sweep keeps what has finished: results.json (and the plot) after every run
+  const keepPartial = (done: readonly RunResult[]) => {
+    if (sweep && done.length < configs.length) writeResults(out, done, corpus.source, { seeds: reps.seeds, lrGrid: reps.lrGrid ?? null, partial: true })
+  }
+  const jobs = resume || save ? 1 : jobsFor(f.jobs as number | undefined, configs.length)
+  const results: RunResult[] = []
+  if (jobs === 1)
+    for (const [i, config] of configs.entries()) {
+      const bar = progress(labelOf(i), io.stderr)
+      const { result, state } = trainPlanned(config, corpus, {
+        resume,
+        stopAfter: f['stop-after'] as number | undefined,
+        saveEvery: f['save-every'] as number | undefined,
+        onSave: save ? (s) => saveRun(save, config, s) : undefined,
+        onStep: (info) => bar.update(info),
+      })
+      disposeRun(state)
+      if (!result) {
+        bar.done(`stopped after ${state.position}/${config.schedule.steps} steps; saved to ${save}, go on with --resume ${save}`)
+        return 0
+      }
+      bar.done(summary(result))
+      results.push(result)
+      keepPartial(results)
+    }
+  else {
+    const threads = threadsPerJob(jobs)
+    io.stderr.write(`training ${configs.length} runs ${jobs} at a time, each in a worker thread on ${threads} kernel thread${threads > 1 ? 's' : ''} (--jobs 1: one after another)\n`)
+    // runs interleave, so progress is plain lines, each with its run's label
+    const lines = { write: (s: string) => io.stderr.write(s) }
+    const bars = new Map<number, Progress>()
+    const done: (RunResult | undefined)[] = configs.map(() => undefined)
+    await trainInWorkers(configs, corpus, jobs, threads, {
+      onStart: (i) => bars.set(i, progress(labelOf(i), lines)),
+      onStep: (i, info) => bars.get(i)?.update(info),
+      onDone: (i, r) => {
+        bars.get(i)?.done(summary(r))
+        done[i] = { ...r, jobs }
+        keepPartial(done.filter((x): x is RunResult => x !== undefined))
+      },
+    })
+    results.push(...(done as RunResult[]))
+  }
+  const repeated = sweep
   const perMethod = new Set(configs.map((c) => c.schedule.lr)).size > 1
   const setup = perMethod ? `${describe(first).replace(/, lr [^,]*$/, '')}, lr per method (the best of the committed sweep's grid)` : describe(first)
   if (!repeated) io.stdout.write(`\n${setup}; ${corpus.source}\n\n${formatTable(results)}\n`)
@@ -116,17 +144,17 @@ const pretrain = (f: Flags, io: Io): number => {
 
 /**
  * The CLI: parses `argv` (without node and the script) and runs the command.
- * @returns the exit status: 0, 2 for a usage error (bad flag, file or corpus), 1 for anything else
- * @example process.exitCode = main(process.argv.slice(2))
+ * @returns (a promise of) the exit status: 0, 2 for a usage error (bad flag, file or corpus), 1 for anything else
+ * @example process.exitCode = await main(process.argv.slice(2))
  */
-export const main = (argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): number => {
+export const main = async (argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> => {
   try {
     const cmd: Command = parseCommand(argv)
     if (cmd.flags.help) {
       io.stdout.write(USAGE)
       return 0
     }
-    return cmd.command === 'finetune' ? finetune(cmd.flags, io) : pretrain(cmd.flags, io)
+    return cmd.command === 'finetune' ? finetune(cmd.flags, io) : await pretrain(cmd.flags, io)
   } catch (e) {
     const usage = e instanceof UsageError
     io.stderr.write(`frugal-train: ${usage ? '' : 'error: '}${(e as Error).message.split('\n')[0]}\n`)
@@ -134,4 +162,4 @@ export const main = (argv: readonly string[], io: Io = { stdout: process.stdout,
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exitCode = main(process.argv.slice(2))
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) void main(process.argv.slice(2)).then((code) => (process.exitCode = code))

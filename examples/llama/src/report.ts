@@ -31,6 +31,8 @@ export interface RunResult {
   readonly msPerStep: number
   /** CPU ms per step of this process (steadier than wall-clock time on a shared machine) */
   readonly cpuMsPerStep: number
+  /** runs trained at the same time in this process (`--jobs`): their ms/step share the cores, and the process's CPU time counts them all */
+  readonly jobs?: number
   /** training loss of every step */
   readonly trainLoss: readonly number[]
   /** validation loss at the evaluated steps */
@@ -95,7 +97,13 @@ export const formatTable = (results: readonly RunResult[]): string => {
       r.cpuMsPerStep.toFixed(1),
     ]),
   ]
-  return markdown(rows)
+  return markdown(rows) + jobsNote(results)
+}
+
+/** A line under a table whose runs trained several at a time (`--jobs`), saying what its times mean then. */
+const jobsNote = (results: readonly RunResult[]): string => {
+  const jobs = Math.max(1, ...results.map((r) => r.jobs ?? 1))
+  return jobs > 1 ? `\n\n${jobs} runs at a time, each on its share of the cores: ms/step is each run's with the others running beside it; cpu ms/step is the process's, all of them (--jobs 1 times them alone)` : ''
 }
 
 /** @internal the projectable leaves' state as a percentage of Adam's on them ('—' when not measured) */
@@ -150,7 +158,7 @@ export const sweepTable = (runs: readonly RunResult[]): string => {
       ]
     }),
   ]
-  return markdown(rows)
+  return markdown(rows) + jobsNote(runs)
 }
 
 /**

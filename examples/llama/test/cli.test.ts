@@ -14,10 +14,10 @@ import { initParams } from '../src/model'
 import { makeOptimizer } from '../src/optimizers'
 
 /** Runs the CLI's main with captured streams. */
-const run = (...argv: string[]) => {
+const run = async (...argv: string[]) => {
   let stdout = ''
   let stderr = ''
-  const code = main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s), isTTY: false } })
+  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s), isTTY: false } })
   return { code, stdout, stderr }
 }
 
@@ -41,10 +41,11 @@ describe('frugal-train: bad input is one line on stderr and exit status 2', () =
     ['a missing config file', ['--config', join(dir, 'missing.json')], /--config .*: no such file/],
     ['an unknown command', ['pretrian'], /unknown command "pretrian"/],
     ['--stop-after without --save', ['--stop-after', '3'], /--stop-after needs --save/],
+    ['--jobs 0', ['--compare', '--jobs', '0'], /--jobs must be an integer ≥ 1, got "0"/],
   ]
   for (const [what, argv, message] of cases)
-    it(`rejects ${what}`, () => {
-      const r = run(...argv, '--out', join(dir, 'never'))
+    it(`rejects ${what}`, async () => {
+      const r = await run(...argv, '--out', join(dir, 'never'))
       expect(r.code).toBe(2)
       expect(r.stderr).toMatch(message)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
@@ -52,23 +53,23 @@ describe('frugal-train: bad input is one line on stderr and exit status 2', () =
       expect(existsSync(join(dir, 'never', 'results.json'))).toBe(false)
     })
 
-  it('rejects a corpus shorter than the context, writing nothing', () => {
+  it('rejects a corpus shorter than the context, writing nothing', async () => {
     const file = join(dir, 'short.txt')
     writeFileSync(file, 'Fellow-Citizens of the Senate')
-    const r = run('--corpus', file, '--context', '64', '--out', join(dir, 'never'))
+    const r = await run('--corpus', file, '--context', '64', '--out', join(dir, 'never'))
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/the training split has 26 bytes, shorter than the context \+ 1 = 65/)
     expect(existsSync(join(dir, 'never', 'results.json'))).toBe(false)
   })
 
-  it('rejects a corrupted checkpoint and overwrites nothing', () => {
+  it('rejects a corrupted checkpoint and overwrites nothing', async () => {
     const ckpt = join(dir, 'run.ckpt')
-    expect(run(...TINY, '--optimizer', 'frugal', '--steps', '6', '--stop-after', '3', '--save', ckpt, '--out', join(dir, 'partial')).code).toBe(0)
+    expect((await run(...TINY, '--optimizer', 'frugal', '--steps', '6', '--stop-after', '3', '--save', ckpt, '--out', join(dir, 'partial'))).code).toBe(0)
     const bytes = readFileSync(ckpt)
     bytes[bytes.length - 40] ^= 1
     writeFileSync(ckpt, bytes)
     const mtime = statSync(ckpt).mtimeMs
-    const r = run('--resume', ckpt, '--save', ckpt, '--out', join(dir, 'partial'))
+    const r = await run('--resume', ckpt, '--save', ckpt, '--out', join(dir, 'partial'))
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/--resume .*run\.ckpt: checksum mismatch \(stored crc32 [0-9a-f]{8}, the \d+ bytes give [0-9a-f]{8}\): the file is corrupted/)
     expect(readFileSync(ckpt).equals(bytes)).toBe(true)
@@ -76,7 +77,7 @@ describe('frugal-train: bad input is one line on stderr and exit status 2', () =
     expect(existsSync(join(dir, 'partial', 'results.json'))).toBe(false)
   })
 
-  it('the bin does the same when spawned', () => {
+  it('the bin does the same when spawned', async () => {
     const r = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'frugal-train.js'), '--optimizer', 'adagrad'], { encoding: 'utf8' })
     expect(r.status).toBe(2)
     expect(r.stderr.trim()).toBe('frugal-train: unknown optimizer "adagrad" (expected one of adam, galore, badam, frugal, adafrugal) (at --optimizer)')
@@ -84,9 +85,9 @@ describe('frugal-train: bad input is one line on stderr and exit status 2', () =
 })
 
 describe('frugal-train runs', () => {
-  it('--compare trains the six runs and writes the table, results.json, loss.svg and loss.png', () => {
+  it('--compare trains the six runs and writes the table, results.json, loss.svg and loss.png', async () => {
     const out = join(dir, 'compare')
-    const r = run(...TINY, '--compare', '--steps', '4', '--out', out)
+    const r = await run(...TINY, '--compare', '--steps', '4', '--out', out)
     expect(r.code).toBe(0)
     const names = ['adam', 'galore', 'badam', 'frugal-0.25', 'frugal-0', 'frugal-ada']
     for (const n of names) expect(r.stdout).toMatch(new RegExp(`\\| ${n.replace('.', '\\.')} +\\|`))
@@ -112,25 +113,39 @@ describe('frugal-train runs', () => {
     expect(r.stderr).toMatch(/adam +4\/4 +loss/)
   })
 
-  it('--stop-after with --save, then --resume, gives the uninterrupted run', () => {
+  it('--jobs 2 (two runs at a time, each in a worker thread on its own backend) gives every run of --jobs 1 bit for bit', async () => {
+    const one = await run(...TINY, '--compare', '--steps', '4', '--jobs', '1', '--out', join(dir, 'jobs1'))
+    const two = await run(...TINY, '--compare', '--steps', '4', '--jobs', '2', '--out', join(dir, 'jobs2'))
+    expect([one.code, two.code]).toEqual([0, 0])
+    expect(two.stderr).toMatch(/training 6 runs 2 at a time, each in a worker thread on 1 kernel thread/)
+    expect(two.stdout).toMatch(/2 runs at a time, each on its share of the cores/)
+    expect(one.stdout).not.toMatch(/runs at a time/)
+    const [a, b] = ['jobs1', 'jobs2'].map((d) => JSON.parse(readFileSync(join(dir, d, 'results.json'), 'utf8')).runs as Record<string, unknown>[])
+    expect(b.map((x) => x.name)).toEqual(a.map((x) => x.name)) // plan order, whichever finished first
+    for (const [x, y] of a.map((x, i) => [x, b[i]]))
+      for (const key of ['valLoss', 'trainLoss', 'valCurve', 'stateBytes', 'projectableStateBytes', 'config']) expect(y[key], `${x.name} ${key}`).toEqual(x[key])
+    expect(b.every((x) => x.jobs === 2) && a.every((x) => x.jobs === undefined)).toBe(true)
+  })
+
+  it('--stop-after with --save, then --resume, gives the uninterrupted run', async () => {
     const ckpt = join(dir, 'resume.ckpt')
     const args = [...TINY, '--optimizer', 'galore', '--steps', '6', '--eval-every', '2']
-    expect(run(...args, '--out', join(dir, 'whole')).code).toBe(0)
-    const first = run(...args, '--stop-after', '4', '--save', ckpt, '--out', join(dir, 'halves'))
+    expect((await run(...args, '--out', join(dir, 'whole'))).code).toBe(0)
+    const first = await run(...args, '--stop-after', '4', '--save', ckpt, '--out', join(dir, 'halves'))
     expect(first.code).toBe(0)
     expect(first.stderr).toMatch(/stopped after 4\/6 steps/)
     expect(existsSync(join(dir, 'halves', 'results.json'))).toBe(false)
-    expect(run('--resume', ckpt, '--out', join(dir, 'halves')).code).toBe(0)
+    expect((await run('--resume', ckpt, '--out', join(dir, 'halves'))).code).toBe(0)
     const [a, b] = ['whole', 'halves'].map((d) => JSON.parse(readFileSync(join(dir, d, 'results.json'), 'utf8')).runs[0])
     expect(b.trainLoss).toEqual(a.trainLoss)
     expect(b.valCurve).toEqual(a.valCurve)
     expect(b.config).toEqual(a.config)
-    expect(run('--resume', ckpt, '--width', '32').stderr).toMatch(/--width cannot be used with --resume/)
+    expect((await run('--resume', ckpt, '--width', '32')).stderr).toMatch(/--width cannot be used with --resume/)
   })
 
-  it('--seeds and --lr-grid run every method at every rate and seed; the tables give mean ± sd and the best rate', () => {
+  it('--seeds and --lr-grid run every method at every rate and seed; the tables give mean ± sd and the best rate', async () => {
     const out = join(dir, 'sweep')
-    const r = run(...TINY, '--compare', '--steps', '4', '--seeds', '2', '--lr-grid', '0.001,0.02', '--out', out)
+    const r = await run(...TINY, '--compare', '--steps', '4', '--seeds', '2', '--lr-grid', '0.001,0.02', '--out', out)
     expect(r.code).toBe(0)
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'))
     expect(results.seeds).toBe(2)
@@ -157,15 +172,15 @@ describe('frugal-train runs', () => {
     expect(svg).toContain('mean of 2 seeds at best lr, bars ±1 sd')
   })
 
-  it('--help prints the usage', () => {
-    const r = run('--help')
+  it('--help prints the usage', async () => {
+    const r = await run('--help')
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^frugal-train:/)
   })
 })
 
 describe('--config', () => {
-  it('reads the README benchmark configuration (comment keys allowed); flags override it', () => {
+  it('reads the README benchmark configuration (comment keys allowed); flags override it', async () => {
     const file = join(__dirname, '..', 'bench.config.json')
     const c = parseCommand(['--config', file, '--steps', '7'])
     expect(c.flags.width).toBe(128)
@@ -176,7 +191,7 @@ describe('--config', () => {
 })
 
 describe('issue 13, item 7: the command line as the README gives it', () => {
-  it("the README's `pnpm --filter @frugal-ts/example-llama train -- <flags>` reaches the flags", () => {
+  it("the README's `pnpm --filter @frugal-ts/example-llama train -- <flags>` reaches the flags", async () => {
     expect(parseCommand(['--', '--steps', '10']).flags.steps).toBe(10)
     expect(parseCommand(['--compare', '--', '--steps', '300']).flags).toEqual({ compare: true, steps: 300 })
     expect(parseCommand(['--', 'finetune', '--steps', '3']).command).toBe('finetune')
@@ -196,21 +211,21 @@ describe('issue 13, item 7: the command line as the README gives it', () => {
     ['an empty learning rate', ['--lr', ' '], 'frugal-train: lr must be > 0, got " " (at --lr)'],
   ]
   for (const [name, argv, message] of numbers)
-    it(`${name} is a clear one-line error (exit status 2)`, () => {
-      const r = run(...argv, '--out', join(dir, 'never'))
+    it(`${name} is a clear one-line error (exit status 2)`, async () => {
+      const r = await run(...argv, '--out', join(dir, 'never'))
       expect(r.code).toBe(2)
       expect(r.stderr.trim()).toBe(message)
       expect(existsSync(join(dir, 'never'))).toBe(false)
     })
 
-  it('decimal numbers with exponents still parse', () => {
+  it('decimal numbers with exponents still parse', async () => {
     expect(parseCommand(['--lr', '3e-3', '--density', '.25', '--steps', '+10']).flags).toEqual({ lr: 3e-3, density: 0.25, steps: 10 })
   })
 
-  it('--save onto a directory is refused up front: no training, no temporary file', () => {
+  it('--save onto a directory is refused up front: no training, no temporary file', async () => {
     const target = join(dir, 'a-dir')
     mkdirSync(target, { recursive: true })
-    const r = run(...TINY, '--steps', '4', '--save', target, '--out', join(dir, 'dir-out'))
+    const r = await run(...TINY, '--steps', '4', '--save', target, '--out', join(dir, 'dir-out'))
     expect(r.code).toBe(2)
     expect(r.stderr.trim()).toBe(`frugal-train: --save ${target}: is a directory; give a file path, e.g. ${target}/run.ckpt`)
     expect(r.stderr).not.toMatch(/corpus:/)
@@ -219,11 +234,11 @@ describe('issue 13, item 7: the command line as the README gives it', () => {
     expect(existsSync(join(dir, 'dir-out'))).toBe(false)
   })
 
-  it('--resume reads a library run checkpoint (saveCheckpoint), and says what is missing from one without the run metadata', () => {
+  it('--resume reads a library run checkpoint (saveCheckpoint), and says what is missing from one without the run metadata', async () => {
     const ckpt = join(dir, 'lib.ckpt')
     const args = [...TINY, '--optimizer', 'frugal', '--steps', '6', '--eval-every', '3']
-    expect(run(...args, '--out', join(dir, 'lib-whole')).code).toBe(0)
-    expect(run(...args, '--stop-after', '3', '--save', ckpt, '--out', join(dir, 'lib-halves')).code).toBe(0)
+    expect((await run(...args, '--out', join(dir, 'lib-whole'))).code).toBe(0)
+    expect((await run(...args, '--stop-after', '3', '--save', ckpt, '--out', join(dir, 'lib-halves'))).code).toBe(0)
     // the file is a library run checkpoint: read it with the library, write it again with the library
     const { config } = loadRun(ckpt)
     const fresh = initParams(config.model, Key.key(0)) as unknown as Params
@@ -231,14 +246,14 @@ describe('issue 13, item 7: the command line as the README gives it', () => {
     expect(back.step).toBe(3)
     const again = join(dir, 'lib-again.ckpt')
     saveCheckpoint(again, back)
-    expect(run('--resume', again, '--out', join(dir, 'lib-halves')).code).toBe(0)
+    expect((await run('--resume', again, '--out', join(dir, 'lib-halves'))).code).toBe(0)
     const [a, b] = ['lib-whole', 'lib-halves'].map((d) => JSON.parse(readFileSync(join(dir, d, 'results.json'), 'utf8')).runs[0])
     expect(b.trainLoss).toEqual(a.trainLoss)
     expect(b.valCurve).toEqual(a.valCurve)
     // a run checkpoint of someone else's loop: a clear message, not "checksum mismatch"
     const foreign = join(dir, 'foreign.ckpt')
     saveCheckpoint(foreign, { params: back.params, state: back.state, step: 3, metadata: { mine: true } })
-    const r = run('--resume', foreign)
+    const r = await run('--resume', foreign)
     expect(r.code).toBe(2)
     expect(r.stderr.trim()).toBe(`frugal-train: --resume ${foreign}: not a frugal-train checkpoint: a run checkpoint without frugal-train's metadata (kind undefined, expected "frugal-ts/llama-run")`)
   })

@@ -23,10 +23,10 @@ describe('fine-tuning', () => {
     Array.from(padded.dataSync().slice(0, 2)).forEach((v, i) => expect(v).toBeCloseTo(alone[i], 5))
   })
 
-  it('frugal-train finetune compares adam, galore, frugal ρ=0 and frugal-ft over seeds and writes finetune.json', () => {
+  it('frugal-train finetune compares adam, galore, frugal ρ=0 and frugal-ft over seeds and writes finetune.json', async () => {
     const out = mkdtempSync(join(tmpdir(), 'llama-ft-'))
     let stdout = ''
-    const code = main(
+    const code = await main(
       ['finetune', '--layers', '1', '--width', '16', '--heads', '2', '--context', '16', '--pretrain-steps', '3', '--steps', '3', '--batch', '4', '--seeds', '2', '--out', out],
       { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true, isTTY: false } },
     )

@@ -120,6 +120,8 @@ describe('cpu wasm compile', () => {
       [[1, 1], [1, 1], false, false], [[3, 5], [5, 2], false, false], [[13, 0], [0, 9], false, false],
       [[4, 300], [300, 17], true, false], [[2, 3, 9, 6], [6, 11], false, true], [[3, 1, 5, 4], [2, 4, 7], true, true],
       [[65, 257], [257, 33], false, false], [[7, 2, 8], [7, 8, 3], false, true],
+      // whole and partial panels packed by 4×4 transposes (A row-major, Bᵀ) or vector copies (Aᵀ), k not a multiple of 4
+      [[21, 38], [38, 19], false, true], [[2, 21, 38], [2, 38, 19], true, false], [[3, 9, 23], [23, 17], true, true],
     ]
     for (const [as, bs, ta, tb] of cases) {
       const { input, bind, eqs } = builder()

@@ -27,6 +27,23 @@ export interface Tile {
 
 const i32s = (n: number) => [...Array(n)].map(() => 'i32' as const)
 
+/**
+ * Four vectors loaded from `addr(0..3)` (four floats each, along k), stored
+ * transposed: the t-th result (lane i from vector i) at `dst + t·step + off`.
+ * Packs four k-steps of a panel whose source runs along k (A row-major, Bᵀ).
+ */
+const transpose4 = (c: CodeT, addr: (i: number) => void, dst: number, step: number, off: number) => {
+  const r = [0, 1, 2, 3].map(() => c.local('v128'))
+  const t = [0, 1, 2, 3].map(() => c.local('v128'))
+  r.forEach((x, i) => (addr(i), c.vmem(V.load).set(x)))
+  c.get(r[0]).get(r[1]).shuffle32([0, 4, 1, 5]).set(t[0])
+  c.get(r[0]).get(r[1]).shuffle32([2, 6, 3, 7]).set(t[1])
+  c.get(r[2]).get(r[3]).shuffle32([0, 4, 1, 5]).set(t[2])
+  c.get(r[2]).get(r[3]).shuffle32([2, 6, 3, 7]).set(t[3])
+  const lanes = [[0, 1, 4, 5], [2, 3, 6, 7]]
+  for (let k = 0; k < 4; k++) c.get(dst).get(t[k < 2 ? 0 : 1]).get(t[k < 2 ? 2 : 3]).shuffle32(lanes[k % 2]).vmem(V.store, k * step + off)
+}
+
 const packA = ({ mr }: Tile): CodeT => {
   const c = new Code(i32s(6)) // src dst mc kc rs cs
   const [src, dst, mc, kc, rs, cs] = [0, 1, 2, 3, 4, 5]
@@ -41,19 +58,44 @@ const packA = ({ mr }: Tile): CodeT => {
       c.get(mc).get(r0).op(O.i32Sub).set(rows)
       c.get(src).get(r0).get(rs).op(O.i32Mul).op(O.i32Add).set(q)
       c.i32(0).set(p)
+      const scalar = () => {
+        for (let ii = 0; ii < mr; ii++) {
+          c.get(rows).i32(ii).op(O.i32GtS)
+          c.if(
+            () => c.get(dst).get(q).get(rs).i32(ii).op(O.i32Mul).op(O.i32Add).mem(O.f32Load, 2).mem(O.f32Store, 2, ii * 4),
+            () => c.get(dst).f32(0).mem(O.f32Store, 2, ii * 4),
+          )
+        }
+        c.addTo(dst, mr * 4)
+        c.get(q).get(cs).op(O.i32Add).set(q)
+        c.addTo(p, 1)
+      }
       c.block(() =>
         c.loop(() => {
           c.get(p).get(kc).op(O.i32GeS).brIf(1)
-          for (let ii = 0; ii < mr; ii++) {
-            c.get(rows).i32(ii).op(O.i32GtS)
-            c.if(
-              () => c.get(dst).get(q).get(rs).i32(ii).op(O.i32Mul).op(O.i32Add).mem(O.f32Load, 2).mem(O.f32Store, 2, ii * 4),
-              () => c.get(dst).f32(0).mem(O.f32Store, 2, ii * 4),
-            )
-          }
-          c.addTo(dst, mr * 4)
-          c.get(q).get(cs).op(O.i32Add).set(q)
-          c.addTo(p, 1).br(0)
+          if (mr % 4 !== 0) return scalar(), c.br(0)
+          // a whole panel whose rows are contiguous along k (A row-major): four k-steps as 4×4 transposes
+          c.get(rows).i32(mr).op(O.i32GeS).get(cs).i32(4).op(O.i32Eq).op(O.i32And).get(p).i32(4).op(O.i32Add).get(kc).op(O.i32LeS).op(O.i32And)
+          c.if(
+            () => {
+              for (let g = 0; g < mr / 4; g++) transpose4(c, (i) => c.get(q).get(rs).i32(4 * g + i).op(O.i32Mul).op(O.i32Add), dst, mr * 4, g * 16)
+              c.addTo(dst, 4 * mr * 4).addTo(q, 16).addTo(p, 4)
+            },
+            () => {
+              // a whole panel contiguous along m (Aᵀ operands): one k-step is mr/4 vector copies
+              c.get(rows).i32(mr).op(O.i32GeS).get(rs).i32(4).op(O.i32Eq).op(O.i32And)
+              c.if(
+                () => {
+                  for (let g = 0; g < mr / 4; g++) c.get(dst).get(q).vmem(V.load, g * 16).vmem(V.store, g * 16)
+                  c.addTo(dst, mr * 4)
+                  c.get(q).get(cs).op(O.i32Add).set(q)
+                  c.addTo(p, 1)
+                },
+                scalar,
+              )
+            },
+          )
+          c.br(0)
         }),
       )
       c.addTo(r0, mr).br(0)
@@ -79,24 +121,35 @@ const packB = ({ nr }: Tile): CodeT => {
       c.block(() =>
         c.loop(() => {
           c.get(p).get(kc).op(O.i32GeS).brIf(1)
-          c.get(w).i32(nr).op(O.i32GeS).get(cs).i32(4).op(O.i32Eq).op(O.i32And)
+          // a whole panel of Bᵀ (columns contiguous along k): four k-steps as 4×4 transposes
+          c.get(w).i32(nr).op(O.i32GeS).get(rs).i32(4).op(O.i32Eq).op(O.i32And).get(p).i32(4).op(O.i32Add).get(kc).op(O.i32LeS).op(O.i32And)
           c.if(
             () => {
-              for (let v = 0; v < nr / 4; v++) c.get(dst).get(q).vmem(V.load, v * 16).vmem(V.store, v * 16)
+              for (let g = 0; g < nr / 4; g++) transpose4(c, (j) => c.get(q).get(cs).i32(4 * g + j).op(O.i32Mul).op(O.i32Add), dst, nr * 4, g * 16)
+              c.addTo(dst, 4 * nr * 4).addTo(q, 16).addTo(p, 4)
             },
             () => {
-              for (let jj = 0; jj < nr; jj++) {
-                c.get(w).i32(jj).op(O.i32GtS)
-                c.if(
-                  () => c.get(dst).get(q).get(cs).i32(jj).op(O.i32Mul).op(O.i32Add).mem(O.f32Load, 2).mem(O.f32Store, 2, jj * 4),
-                  () => c.get(dst).f32(0).mem(O.f32Store, 2, jj * 4),
-                )
-              }
+              c.get(w).i32(nr).op(O.i32GeS).get(cs).i32(4).op(O.i32Eq).op(O.i32And)
+              c.if(
+                () => {
+                  for (let v = 0; v < nr / 4; v++) c.get(dst).get(q).vmem(V.load, v * 16).vmem(V.store, v * 16)
+                },
+                () => {
+                  for (let jj = 0; jj < nr; jj++) {
+                    c.get(w).i32(jj).op(O.i32GtS)
+                    c.if(
+                      () => c.get(dst).get(q).get(cs).i32(jj).op(O.i32Mul).op(O.i32Add).mem(O.f32Load, 2).mem(O.f32Store, 2, jj * 4),
+                      () => c.get(dst).f32(0).mem(O.f32Store, 2, jj * 4),
+                    )
+                  }
+                },
+              )
+              c.addTo(dst, nr * 4)
+              c.get(q).get(rs).op(O.i32Add).set(q)
+              c.addTo(p, 1)
             },
           )
-          c.addTo(dst, nr * 4)
-          c.get(q).get(rs).op(O.i32Add).set(q)
-          c.addTo(p, 1).br(0)
+          c.br(0)
         }),
       )
       c.addTo(s0, nr).br(0)

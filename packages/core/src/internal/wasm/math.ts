@@ -49,7 +49,8 @@ export const emitExp = (c: Code, x: number): void => {
   const n1 = c.local('v128')
   const zero = c.local('v128')
   c.get(x).f32x4(-104).v(V.f32x4Lt).set(zero)
-  c.f32x4(0).get(x).f32x4(-104).v(V.f32x4Max).f32x4(89).v(V.f32x4Min).get(zero).v(V.bitselect).set(xc)
+  // pmax/pmin (one instruction each; min/max's NaN and ±0 rules cost several): NaN in x stays NaN
+  c.f32x4(0).get(x).f32x4(-104).v(V.f32x4Pmax).f32x4(89).v(V.f32x4Pmin).get(zero).v(V.bitselect).set(xc)
   c.get(xc).f32x4(LOG2E).v(V.f32x4Mul).v(V.f32x4Nearest).set(n)
   c.get(xc).get(n).f32x4(LN2_HI).v(V.f32x4Mul).v(V.f32x4Sub).get(n).f32x4(LN2_LO).v(V.f32x4Mul).v(V.f32x4Sub).set(r)
   horner(c, r, [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040])

@@ -54,6 +54,22 @@ describe('cpu wasm compile on two threads', () => {
     outs2.forEach((x, j) => expect(close(x, want[j], 1e-4, 1e-3), `product ${j}`).toBe(true))
   })
 
+  it('splits a chain with a transcendental (x·x/(x + e^−x) on [8,64,176]) from a quarter of the elements a plain chain needs, bit for bit', () => {
+    const { input, bind, eqs } = builder()
+    const x = input([8, 64, 176]) // 90 112 elements: fewer than 2·2^16, more than 2·2^14
+    const withExp = bind('mul', [x, bind('div', [x, bind('add', [x, bind('exp', [bind('neg', [x], {})], {})], {})], {})], {})
+    const plain = bind('mul', [bind('add', [x, x], {}), x], {})
+    for (const [out, splits] of [[withExp, true], [plain, false]] as const) {
+      const p: Program = { inputs: [x], consts: [], equations: eqs.filter((e) => e.out.id <= out.id), outputs: [out] }
+      const host = [fill('float32', S.size(x.aval.shape), 7).map((v) => v / 16) as Float32Array]
+      const jobs = poolOf(2).jobs
+      const [y2] = two.compile(p).run([two.fromHost(host[0], x.aval)], [])
+      expect(poolOf(2).jobs - jobs, splits ? 'with exp' : 'plain').toBe(splits ? 1 : 0)
+      const [y1] = one.compile(p).run([one.fromHost(host[0], x.aval)], [])
+      expect(sameAs(y2, [...y1])).toBe(true)
+    }
+  })
+
   it('keeps small kernels on the calling thread', () => {
     const { input, bind, eqs } = builder()
     const x = input([64, 64])

@@ -204,9 +204,11 @@ const loopNest = (
   strides.forEach((s, j) => {
     for (let l = 0; l < d - 1; l++) args.push(s[l] * bytesOf(j))
   })
-  // threads split the outermost loop; each share starts at a multiple of 16 elements of it
+  // threads split the outermost loop; each share starts at a multiple of 16 elements of it. A chain
+  // with a transcendental (tens of instructions per vector) pays for a share of a quarter of the elements
   const total = S.size(shape)
-  const parts = Math.min(pool.size, Math.floor(total / PARALLEL_MIN), d === 1 ? Math.floor(dims[0] / 16) : dims[0])
+  const least = eqs.some((e) => TRANSCENDENTAL.has(e.prim)) ? PARALLEL_MIN / 4 : PARALLEL_MIN
+  const parts = Math.min(pool.size, Math.floor(total / least), d === 1 ? Math.floor(dims[0] / 16) : dims[0])
   if (parts <= 1)
     return (addrs) => {
       for (let j = 0; j < addrs.length; j++) args[j] = addrs[j]
@@ -229,5 +231,8 @@ const loopNest = (
 
 /** Elements a share of a parallel elementwise loop gets at least. */
 export const PARALLEL_MIN = 1 << 16
+
+/** primitives computed by a polynomial of tens of instructions per vector (`math.ts`) */
+const TRANSCENDENTAL = new Set(['exp', 'log', 'tanh', 'sin', 'cos', 'pow'])
 
 const serial: Pool = { size: 1, reason: '', run: (here) => here(), jobs: 0 }

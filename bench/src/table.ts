@@ -284,6 +284,12 @@ export interface InterleaveOptions {
   readonly around?: (name: string) => () => void
   /** print each contender's note (default true; a page returns them in the rows instead) */
   readonly print?: boolean
+  /**
+   * runs of each contender per round, back to back (default 1); with more, the first of each
+   * block is not timed: it pays for the switch (caches, and threads the previous contender left
+   * spinning, as OpenMP's do after a parallel region)
+   */
+  readonly block?: number
 }
 
 /**
@@ -298,7 +304,7 @@ export interface InterleaveOptions {
  * @example const rows = await interleaved([['tfjs-cpu, 1 thread', () => tfMatmul(tf)]], 15)
  */
 export const interleaved = async (makers: readonly Maker[], rounds: number, warmup = 3, options: InterleaveOptions = {}): Promise<Row[]> => {
-  const { every = {}, beforeRounds, around, print = true } = options
+  const { every = {}, beforeRounds, around, print = true, block = 1 } = options
   const live: { name: string; c: Contender; samples: number[]; cpu: number[]; every: number; output?: Float32Array; failed?: string }[] = []
   const rows = new Map<string, Row>()
   const reason = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160)
@@ -316,19 +322,24 @@ export const interleaved = async (makers: readonly Maker[], rounds: number, warm
     for (let j = 0; j < live.length; j++) {
       const x = live[(j + r) % live.length]
       if (r % x.every !== 0 || x.failed) continue
-      x.c.prepare?.()
-      const after = around?.(x.name)
-      try {
-        const c0 = cpuNow()
-        const t0 = performance.now()
-        const pending = x.c.step()
-        if (pending) await pending
-        x.samples.push(performance.now() - t0)
-        if (c0 !== undefined) x.cpu.push(cpuNow()! - c0)
-      } catch (e) {
-        x.failed = `failed in round ${r + 1}: ${reason(e)}`
+      for (let b = 0; b < block && !x.failed; b++) {
+        x.c.prepare?.()
+        const after = around?.(x.name)
+        try {
+          const c0 = cpuNow()
+          const t0 = performance.now()
+          const pending = x.c.step()
+          if (pending) await pending
+          // in a block, the first run pays for the switch from the previous contender and is not timed
+          if (b > 0 || block === 1) {
+            x.samples.push(performance.now() - t0)
+            if (c0 !== undefined) x.cpu.push(cpuNow()! - c0)
+          }
+        } catch (e) {
+          x.failed = `failed in round ${r + 1}: ${reason(e)}`
+        }
+        after?.()
       }
-      after?.()
     }
   // a contender whose last look at its state (note, before anything is disposed) or whose dispose finds a leak fails its row
   const fail = (x: (typeof live)[number], e: unknown) => {

@@ -56,6 +56,29 @@ describe('bench/src/table', () => {
     expect(process.exitCode).toBe(1)
   })
 
+  it('interleaved with block: each contender runs block times back to back per round, the first of each block untimed', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {})
+    const order: string[] = []
+    let first = true // the first step after a switch is slow, as after another contender's spinning threads
+    let last = ''
+    const contender = (name: string) => ({
+      step: () => {
+        first = last !== name
+        last = name
+        order.push(name)
+        const until = performance.now() + (first ? 30 : 1)
+        while (performance.now() < until);
+      },
+      dispose: () => {},
+    })
+    const rows = await interleaved([['a, 1 thread', () => contender('a')], ['b, 1 thread', () => contender('b')]], 2, 1, { block: 3 })
+    expect(order).toEqual(['a', 'b', 'a', 'a', 'a', 'b', 'b', 'b', 'b', 'b', 'b', 'a', 'a', 'a'])
+    for (const r of rows) {
+      expect(r.result, JSON.stringify(r.result)).toMatchObject({ runs: 4 }) // 2 rounds × (3 − 1)
+      expect((r.result as { median: number }).median).toBeLessThan(15) // the 30 ms switches are not in it
+    }
+  })
+
   it('printCheck: a row beyond the tolerance (after the slack) or without output FAILs and sets the exit code', () => {
     const lines: string[] = []
     vi.spyOn(console, 'log').mockImplementation((l: string) => void lines.push(l))

@@ -116,28 +116,27 @@ const pretrain = async (f: Flags, io: Io): Promise<number> => {
     const lines = { write: (s: string) => io.stderr.write(s) }
     const bars = new Map<number, Progress>()
     const done: (RunResult | undefined)[] = configs.map(() => undefined)
-    await trainInWorkers(configs, corpus, jobs, threads, {
+    const all = await trainInWorkers(configs, corpus, jobs, threads, {
       onStart: (i) => bars.set(i, progress(labelOf(i), lines)),
       onStep: (i, info) => bars.get(i)?.update(info),
       onDone: (i, r) => {
         bars.get(i)?.done(summary(r))
-        done[i] = { ...r, jobs }
+        done[i] = r
         keepPartial(done.filter((x): x is RunResult => x !== undefined))
       },
     })
-    results.push(...(done as RunResult[]))
+    results.push(...all)
   }
-  const repeated = sweep
   const perMethod = new Set(configs.map((c) => c.schedule.lr)).size > 1
   const setup = perMethod ? `${describe(first).replace(/, lr [^,]*$/, '')}, lr per method (the best of the committed sweep's grid)` : describe(first)
-  if (!repeated) io.stdout.write(`\n${setup}; ${corpus.source}\n\n${formatTable(results)}\n`)
+  if (!sweep) io.stdout.write(`\n${setup}; ${corpus.source}\n\n${formatTable(results)}\n`)
   else {
     const lrs = reps.lrGrid ? `lr grid ${reps.lrGrid.join(', ')}` : 'lr per method'
     io.stdout.write(`\n${describe(first).replace(/, lr [^,]*$/, '')}, ${lrs}, ${reps.seeds} seed${reps.seeds > 1 ? 's' : ''} from ${first.seed}; ${corpus.source}\n`)
     if (reps.lrGrid) io.stdout.write(`\nfinal validation loss, mean ± sd (seeds), by learning rate (best in bold):\n\n${gridTable(results)}\n`)
     io.stdout.write(`\neach method at its best learning rate:\n\n${sweepTable(results)}\n\norderings (mean ± sd intervals apart = beyond 1 sd):\n${orderings(results).map((o) => `  ${o}`).join('\n')}\n`)
   }
-  const files = writeResults(out, results, corpus.source, repeated ? { seeds: reps.seeds, lrGrid: reps.lrGrid ?? null } : {})
+  const files = writeResults(out, results, corpus.source, sweep ? { seeds: reps.seeds, lrGrid: reps.lrGrid ?? null } : {})
   io.stderr.write(`wrote ${files.join(', ')}\n`)
   return 0
 }

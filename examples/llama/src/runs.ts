@@ -76,7 +76,7 @@ const tsxApi = (): string => pathToFileURL(join(dirname(createRequire(import.met
  * `cpu` backend (wasm SIMD, `threads` kernel threads), handing the next run
  * to whichever worker is free. Rejects with the first run's error (naming
  * the run), after stopping the other workers.
- * @returns the results in the order of `configs`
+ * @returns the results in the order of `configs`, each with `jobs` (its ms/step shared the machine)
  * @example const results = await trainInWorkers(configs, corpus, 2, 1)
  */
 export const trainInWorkers = (configs: readonly TrainConfig[], corpus: Corpus, jobs: number, threads: number, hooks: WorkerHooks = {}): Promise<RunResult[]> =>
@@ -103,17 +103,18 @@ export const trainInWorkers = (configs: readonly TrainConfig[], corpus: Corpus, 
       hooks.onStart?.(index)
       w.postMessage({ index, config: configs[index] })
     }
+    // tsx's hooks registered on the worker's thread first, then the TypeScript entry (`--import tsx` does not reach a worker's entry point)
+    const entry = `import(${JSON.stringify(tsxApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./runWorker.ts', import.meta.url).href)}) })`
     for (let j = 0; j < Math.min(jobs, configs.length); j++) {
-      // tsx's hooks registered on the worker's thread first, then the TypeScript entry (`--import tsx` does not reach a worker's entry point)
-      const entry = `import(${JSON.stringify(tsxApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./runWorker.ts', import.meta.url).href)}) })`
       const w = new Worker(entry, { eval: true, workerData: init, execArgv: ['--conditions=source'] })
       workers.push(w)
       w.on('message', (m: FromWorker) => {
         if (failed) return
         if (m.t === 'step') return hooks.onStep?.(m.index, m.info)
         if (m.t === 'error') return fail(new Error(`${runName(configs[m.index].optimizer)} (run ${m.index + 1} of ${configs.length}): ${m.message}`))
-        results[m.index] = m.result
-        hooks.onDone?.(m.index, m.result)
+        const result = { ...m.result, jobs }
+        results[m.index] = result
+        hooks.onDone?.(m.index, result)
         if (++finished < configs.length) return give(w)
         for (const x of workers) (retired.add(x), void x.terminate())
         resolve(results as RunResult[])

@@ -73,7 +73,11 @@ const packA = ({ mr }: Tile): CodeT => {
       c.block(() =>
         c.loop(() => {
           c.get(p).get(kc).op(O.i32GeS).brIf(1)
-          if (mr % 4 !== 0) return scalar(), c.br(0)
+          if (mr % 4 !== 0) {
+            scalar()
+            c.br(0)
+            return
+          }
           // a whole panel whose rows are contiguous along k (A row-major): four k-steps as 4×4 transposes
           c.get(rows).i32(mr).op(O.i32GeS).get(cs).i32(4).op(O.i32Eq).op(O.i32And).get(p).i32(4).op(O.i32Add).get(kc).op(O.i32LeS).op(O.i32And)
           c.if(

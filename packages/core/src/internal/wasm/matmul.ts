@@ -41,10 +41,14 @@ const ensure = (t: number, slot: 'a' | 'b' | 'tmp', bytes: number): number => {
   return b.off
 }
 
-/** the arguments of the module's gemm for rows r0… of a product, on thread t's scratch */
-const gemmArgs = (t: number, a: number, b: number, c: number, m: number, k: number, n: number, ta: boolean, tb: boolean): number[] => {
+/**
+ * The arguments of the module's gemm for an m-row product on thread t's
+ * scratch; `stored` is the row count of the whole stored Aᵀ (k × stored)
+ * when these m rows are a share of it.
+ */
+const gemmArgs = (t: number, a: number, b: number, c: number, m: number, k: number, n: number, ta: boolean, tb: boolean, stored = m): number[] => {
   const { tile, mc, kc } = blocking
-  const [ars, acs] = ta ? [4, 4 * m] : [4 * k, 4]
+  const [ars, acs] = ta ? [4, 4 * stored] : [4 * k, 4]
   const [brs, bcs] = tb ? [4, 4 * k] : [4 * n, 4]
   const kcMax = Math.min(kc, k)
   const bBytes = kcMax * Math.ceil(n / tile.nr) * tile.nr * 4
@@ -98,11 +102,7 @@ export const gemm = (a: number, b: number, c: number, m: number, k: number, n: n
   const mod = moduleFor()
   const ars = ta ? 4 : 4 * k
   const parts = pool ? Math.min(pool.size, Math.floor((m * k * n) / PARALLEL_MIN), Math.floor(m / tile.mr)) : 1
-  const share = (t: number, r0: number, rows: number): number[] => {
-    const args = gemmArgs(t, a + r0 * ars, b, c + r0 * n * 4, rows, k, n, ta, tb)
-    if (ta) args[7] = 4 * m // Aᵀ: a row of the share is a column of the stored k×m
-    return args
-  }
+  const share = (t: number, r0: number, rows: number): number[] => gemmArgs(t, a + r0 * ars, b, c + r0 * n * 4, rows, k, n, ta, tb, m)
   if (parts <= 1) {
     mod.exports.gemm(...share(0, 0, m))
     return

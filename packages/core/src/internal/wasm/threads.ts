@@ -151,7 +151,6 @@ const spawn = (n: number): Spawned => {
   return { workers: [], node: false, reason: 'no worker threads in this environment' }
 }
 
-
 const single = (reason: string): Pool => ({ size: 1, reason, run: (here) => here(), jobs: 0 })
 
 const starts = new WeakMap<Pool, Promise<void>>()

@@ -70,6 +70,35 @@ describe('cpu wasm compile on two threads', () => {
     }
   })
 
+  it('splits long reductions by rows (softmax max and sum over the last axis) and by blocks (column sums), bit for bit', () => {
+    const { input, bind, eqs } = builder()
+    const rows = input([2048, 67]) // 137 216 elements: two shares; rows of 67 take the 8-, 4- and 1-wide loops
+    const blocks = input([5, 300, 131]) // column sums of 5 blocks: shares of 3 and 2 blocks
+    const counts = input([2048, 67], 'int32')
+    const outs = [
+      bind('reduceSum', [rows], { axes: [1] }),
+      bind('reduceMax', [rows], { axes: [1] }),
+      bind('reduceSum', [blocks], { axes: [1] }),
+      bind('reduceMax', [blocks], { axes: [1] }),
+      bind('reduceSum', [counts], { axes: [1] }),
+    ]
+    const p: Program = { inputs: [rows, blocks, counts], consts: [], equations: eqs, outputs: outs }
+    const host = p.inputs.map((v, i) => fill(v.aval.dtype, S.size(v.aval.shape), i + 11))
+    const jobs = poolOf(2).jobs
+    const outs2 = two.compile(p).run(host.map((h, i) => two.fromHost(h, p.inputs[i].aval)), [])
+    expect(poolOf(2).jobs - jobs).toBe(outs.length) // each reduction handed a share to the worker
+    const outs1 = one.compile(p).run(host.map((h, i) => one.fromHost(h, p.inputs[i].aval)), [])
+    outs2.forEach((o, j) => expect(sameAs(o, [...outs1[j]]), `output ${j}`).toBe(true))
+    interpret(p, host).forEach((want, j) => expect(close(outs2[j], want, 1e-6, 1e-6), `output ${j} against the interpreter`).toBe(true))
+    // below two shares' worth the reduction stays on the calling thread
+    const small = builder()
+    const x = small.input([512, 64])
+    const q: Program = { inputs: [x], consts: [], equations: small.eqs, outputs: [small.bind('reduceSum', [x], { axes: [1] })] }
+    const before = poolOf(2).jobs
+    two.compile(q).run([two.fromHost(fill('float32', 512 * 64, 5), x.aval)], [])
+    expect(poolOf(2).jobs).toBe(before)
+  })
+
   it('keeps small kernels on the calling thread', () => {
     const { input, bind, eqs } = builder()
     const x = input([64, 64])

@@ -276,7 +276,7 @@ export const lowerStep = (s: Step, flags: readonly [boolean, boolean] | undefine
       return { step: s, wasm: lowerScatterAdd(s.inputs.map((v) => v.aval), e.params as PrimitiveParams['scatterAdd'], e.out.aval) }
     case 'reduceSum':
     case 'reduceMax': {
-      const k = lowerReduce(e)
+      const k = lowerReduce(e, pool)
       return typeof k === 'string' ? { step: s, why: k } : { step: s, wasm: k }
     }
     case 'broadcast':

@@ -11,8 +11,8 @@
  * - `plain chain`: z = z·y + mean_j z.
  *
  * The thread count per kernel is the backend's own decision from its size
- * (elementwise loops from 2·2¹⁶ elements, 2·2¹⁴ with a transcendental;
- * reductions from 2·2¹⁶): the speed column shows where that decision is
+ * (elementwise loops from 2·2¹⁴ elements, 2·2¹² with a transcendental;
+ * reductions from 2·2¹⁴): the speed column shows where that decision is
  * right (≥ 1 where it splits, 1 where it does not). The check: 2 threads'
  * result against 1 thread's (the same bits expected; FAIL beyond 0).
  *

@@ -54,9 +54,9 @@ describe('cpu wasm compile on two threads', () => {
     outs2.forEach((x, j) => expect(close(x, want[j], 1e-4, 1e-3), `product ${j}`).toBe(true))
   })
 
-  it('splits a chain with a transcendental (x·x/(x + e^−x) on [8,64,176]) from a quarter of the elements a plain chain needs, bit for bit', () => {
+  it('splits a chain with a transcendental (x·x/(x + e^−x) on [8,16,176]) from a quarter of the elements a plain chain needs, bit for bit', () => {
     const { input, bind, eqs } = builder()
-    const x = input([8, 64, 176]) // 90 112 elements: fewer than 2·2^16, more than 2·2^14
+    const x = input([8, 16, 176]) // 22 528 elements: fewer than 2·2^14, more than 2·2^12
     const withExp = bind('mul', [x, bind('div', [x, bind('add', [x, bind('exp', [bind('neg', [x], {})], {})], {})], {})], {})
     const plain = bind('mul', [bind('add', [x, x], {}), x], {})
     for (const [out, splits] of [[withExp, true], [plain, false]] as const) {
@@ -72,9 +72,9 @@ describe('cpu wasm compile on two threads', () => {
 
   it('splits long reductions by rows (softmax max and sum over the last axis) and by blocks (column sums), bit for bit', () => {
     const { input, bind, eqs } = builder()
-    const rows = input([2048, 67]) // 137 216 elements: two shares; rows of 67 take the 8-, 4- and 1-wide loops
-    const blocks = input([5, 300, 131]) // column sums of 5 blocks: shares of 3 and 2 blocks
-    const counts = input([2048, 67], 'int32')
+    const rows = input([512, 67]) // 34 304 elements: two shares; rows of 67 take the 8-, 4- and 1-wide loops
+    const blocks = input([5, 60, 131]) // column sums of 5 blocks (39 300 elements): shares of 3 and 2 blocks
+    const counts = input([512, 67], 'int32')
     const outs = [
       bind('reduceSum', [rows], { axes: [1] }),
       bind('reduceMax', [rows], { axes: [1] }),
@@ -92,10 +92,10 @@ describe('cpu wasm compile on two threads', () => {
     interpret(p, host).forEach((want, j) => expect(close(outs2[j], want, 1e-6, 1e-6), `output ${j} against the interpreter`).toBe(true))
     // below two shares' worth the reduction stays on the calling thread
     const small = builder()
-    const x = small.input([512, 64])
+    const x = small.input([256, 64])
     const q: Program = { inputs: [x], consts: [], equations: small.eqs, outputs: [small.bind('reduceSum', [x], { axes: [1] })] }
     const before = poolOf(2).jobs
-    two.compile(q).run([two.fromHost(fill('float32', 512 * 64, 5), x.aval)], [])
+    two.compile(q).run([two.fromHost(fill('float32', 256 * 64, 5), x.aval)], [])
     expect(poolOf(2).jobs).toBe(before)
   })
 

@@ -229,8 +229,13 @@ const loopNest = (
   }
 }
 
-/** Elements a share of a parallel elementwise loop gets at least. */
-export const PARALLEL_MIN = 1 << 16
+/**
+ * Elements a share of a parallel elementwise loop (or reduction) gets at least. Measured on 2
+ * cores by bench/thread-split.ts, with reductions split alike: from 2¹⁵ elements a plain chain
+ * ran 1.44× one thread's speed, a chain with exp from 2¹³ 1.63×; halving both again made
+ * 2¹³-element plain chains 0.63–0.78× (results/thread-split).
+ */
+export const PARALLEL_MIN = 1 << 14
 
 /** primitives computed by a polynomial of tens of instructions per vector (`math.ts`) */
 const TRANSCENDENTAL = new Set(['exp', 'log', 'tanh', 'sin', 'cos', 'pow'])

@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest'
 import type { Program } from '../src/Program'
 import * as S from '../src/Shape'
 import { cpu } from '../src/internal/cpu/backend'
+import { lowerFused } from '../src/internal/wasm/fused'
+import { lowerReduce } from '../src/internal/wasm/reduce'
+import { theHeap } from '../src/internal/wasm/heap'
+import type { Pool } from '../src/internal/wasm/threads'
 import { poolOf } from '../src/internal/wasm/threads'
 import { close, fill, sameAs } from './cpu-reference'
 import { builder, interpret } from './programs'
@@ -97,6 +101,34 @@ describe('cpu wasm compile on two threads', () => {
     const before = poolOf(2).jobs
     two.compile(q).run([two.fromHost(fill('float32', 256 * 64, 5), x.aval)], [])
     expect(poolOf(2).jobs).toBe(before)
+  })
+
+  it('splits from 4× the size where shares go to workers by message (browsers) rather than through a polled slot (Node)', () => {
+    // pools that record the shares they are handed and run nothing; a kernel left whole runs here, on blocks of its own
+    const recording = (byMessage: boolean) => {
+      const handed: number[] = []
+      const pool: Pool = { size: 2, reason: '', jobs: 0, byMessage, run: (_here, jobs) => void handed.push(jobs.length) }
+      return { pool, handed }
+    }
+    const { input, bind, eqs } = builder()
+    const x = input([16, 64, 64]) // 65 536 elements: two shares of 2^15 on Node, one share by message
+    const y = bind('mul', [bind('add', [x, x], {}), x], {})
+    const r = input([512, 128])
+    const rowSum = bind('reduceSum', [r], { axes: [1] })
+    const heap = theHeap()
+    const blocks = [65_536, 65_536, 512, 65_536].map((n) => heap.block(4 * n))
+    const [xs, ys, sums, rs] = blocks.map((b) => b.off)
+    for (const byMessage of [false, true]) {
+      const { pool, handed } = recording(byMessage)
+      const loop = lowerFused(eqs.slice(0, 2), [x], [y], pool)
+      const sum = lowerReduce(eqs[2], pool)
+      if (typeof loop === 'string' || typeof sum === 'string') throw new Error(`not lowered: ${loop} ${sum}`)
+      loop([ys, xs])
+      sum([sums, rs])
+      expect(handed, byMessage ? 'by message' : 'polled slot').toEqual(byMessage ? [] : [1, 1])
+    }
+    blocks.forEach((b) => heap.freeBlock(b))
+    expect(rowSum.aval.shape).toEqual([512])
   })
 
   it('keeps small kernels on the calling thread', () => {

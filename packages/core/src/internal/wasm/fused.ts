@@ -207,7 +207,7 @@ const loopNest = (
   // threads split the outermost loop; each share starts at a multiple of 16 elements of it. A chain
   // with a transcendental (tens of instructions per vector) pays for a share of a quarter of the elements
   const total = S.size(shape)
-  const least = eqs.some((e) => TRANSCENDENTAL.has(e.prim)) ? PARALLEL_MIN / 4 : PARALLEL_MIN
+  const least = parallelMin(pool) / (eqs.some((e) => TRANSCENDENTAL.has(e.prim)) ? 4 : 1)
   const parts = Math.min(pool.size, Math.floor(total / least), d === 1 ? Math.floor(dims[0] / 16) : dims[0])
   if (parts <= 1)
     return (addrs) => {
@@ -233,11 +233,16 @@ const loopNest = (
  * Elements a share of a parallel elementwise loop (or reduction) gets at least. Measured on 2
  * cores by bench/thread-split.ts, with reductions split alike: from 2¹⁵ elements a plain chain
  * ran 1.44× one thread's speed, a chain with exp from 2¹³ 1.63×; halving both again made
- * 2¹³-element plain chains 0.63–0.78× (results/thread-split).
+ * 2¹³-element plain chains 0.63–0.78× (results/thread-split). That is with Node's workers, which
+ * poll a shared slot; browser workers get each share by message, and keep the 4× larger shares
+ * these loops split at before that measurement.
  */
-export const PARALLEL_MIN = 1 << 14
+const PARALLEL_MIN = 1 << 14
+
+/** Elements a share of a parallel elementwise loop (or reduction) on `pool` gets at least. */
+export const parallelMin = (pool: Pool): number => (pool.byMessage ? 4 * PARALLEL_MIN : PARALLEL_MIN)
 
 /** primitives computed by a polynomial of tens of instructions per vector (`math.ts`) */
 const TRANSCENDENTAL = new Set(['exp', 'log', 'tanh', 'sin', 'cos', 'pow'])
 
-const serial: Pool = { size: 1, reason: '', run: (here) => here(), jobs: 0 }
+const serial: Pool = { size: 1, reason: '', run: (here) => here(), jobs: 0, byMessage: false }

@@ -13,7 +13,7 @@ import * as S from '../../Shape'
 import { runs } from '../cpu/reduce'
 import { Code, O, V } from './emit'
 import type { AddrKernel } from './fused'
-import { PARALLEL_MIN } from './fused'
+import { parallelMin } from './fused'
 import type { Kernels } from './runtime'
 import { instantiate } from './runtime'
 import type { Pool } from './threads'
@@ -147,7 +147,7 @@ const kernelFor = (kind: Kind, layout: Layout) => {
 /**
  * The kernel `run(x, out, groups, ...rest)` over `groups` independent groups (rows of the row
  * layout, blocks of the column layout; a group reads `inStep` bytes and writes `outStep`), split
- * by groups across `pool`'s threads from PARALLEL_MIN elements of input a share, as elementwise
+ * by groups across `pool`'s threads from `parallelMin(pool)` elements of input a share, as elementwise
  * loops are: split alike, a softmax's max, exp and sum keep each row on the core that made it
  * (bench/thread-split.ts, 2 cores: z·y + mean(z) on [2048,64], its loops split and its means not,
  * ran 1.00× the speed of one thread; both split, 1.70×). Each group is reduced whole by one
@@ -156,7 +156,7 @@ const kernelFor = (kind: Kind, layout: Layout) => {
 const splitByGroups = (k: Kernels, groups: number, rest: readonly number[], inStep: number, outStep: number, pool: Pool): AddrKernel => {
   const f = k.exports.run
   const elements = (groups * inStep) / 4
-  const parts = Math.min(pool.size, Math.floor(elements / PARALLEL_MIN), groups)
+  const parts = Math.min(pool.size, Math.floor(elements / parallelMin(pool)), groups)
   if (parts <= 1) return ([o, a]) => f(a, o, groups, ...rest)
   const per = Math.ceil(groups / parts)
   const shares = Array.from({ length: parts }, (_, t) => ({ start: t * per, count: Math.max(0, Math.min(per, groups - t * per)) }))

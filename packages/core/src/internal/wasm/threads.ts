@@ -45,6 +45,12 @@ export interface Pool {
   run(here: () => void, jobs: readonly Job[]): void
   /** jobs workers have finished so far (for tests) */
   readonly jobs: number
+  /**
+   * whether shares reach the workers by message (browsers: tens of microseconds each) rather
+   * than through a shared slot that a spinning worker polls (Node); kernels then split from 4×
+   * the size (`parallelMin`)
+   */
+  readonly byMessage: boolean
 }
 
 // ctrl, an Int32Array over a SharedArrayBuffer: [jobs done, a job failed, workers started, unused], then per
@@ -151,7 +157,7 @@ const spawn = (n: number): Spawned => {
   return { workers: [], node: false, reason: 'no worker threads in this environment' }
 }
 
-const single = (reason: string): Pool => ({ size: 1, reason, run: (here) => here(), jobs: 0 })
+const single = (reason: string): Pool => ({ size: 1, reason, run: (here) => here(), jobs: 0, byMessage: false })
 
 const starts = new WeakMap<Pool, Promise<void>>()
 
@@ -196,6 +202,7 @@ const create = (threads: number): Pool => {
     get jobs() {
       return Atomics.load(ctrl, 0)
     },
+    byMessage: !node,
     run: (here, jobs) => {
       if (!started()) {
         here()

@@ -11,6 +11,11 @@
  * or write a [B, H, T, T] tensor (attention scores, mask, softmax) are
  * classed `attention T×T: …`.
  *
+ * WARMUP is 100: a fresh 2-thread step settles slowly (one process, 20-step medians
+ * measured: 42.1, 27.1, 26.0, 25.5 ms over steps 0-79, 25.1-25.6 after; 1 thread 45.9 then
+ * 43.6-44.2), and with 5 warm-up steps the 2-thread profile read 33.8 ms per step against
+ * 28.6 with 100.
+ *
  * Run: `pnpm --filter @frugal-ts/bench run profile-step` (N=…, WARMUP=… to change;
  * SAVE=path also writes the output there).
  */
@@ -27,7 +32,7 @@ import { createTrainer } from '@frugal-ts/example-llama/src/train'
 import type { RunState } from '@frugal-ts/example-llama/src/train'
 
 const N = Number(process.env.N ?? 50)
-const WARMUP = Number(process.env.WARMUP ?? 5)
+const WARMUP = Number(process.env.WARMUP ?? 100)
 const TOP = 20
 
 const out: string[] = []

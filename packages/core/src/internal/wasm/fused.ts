@@ -232,8 +232,8 @@ const loopNest = (
 /**
  * Elements a share of a parallel elementwise loop (or reduction) gets at least. Measured on 2
  * cores by bench/thread-split.ts, with reductions split alike: from 2¹⁵ elements a plain chain
- * ran 1.44× one thread's speed, a chain with exp from 2¹³ 1.63×; halving both again made
- * 2¹³-element plain chains 0.63–0.78× (results/thread-split). That is with Node's workers, which
+ * ran 1.41× one thread's speed, a chain with exp from 2¹³ 1.61× (results/thread-split); with
+ * both a quarter of this, 2¹³-element plain chains ran 0.63–0.78×. That is with Node's workers, which
  * poll a shared slot; browser workers get each share by message, and keep the 4× larger shares
  * these loops split at before that measurement.
  */

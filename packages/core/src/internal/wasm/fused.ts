@@ -24,6 +24,7 @@ import { emitLoad, emitOp, emitStore, shiftOf, unsupportedOp } from './ops'
 import type { Kernels } from './runtime'
 import { instantiate } from './runtime'
 import type { Pool } from './threads'
+import { shareRanges, sharesOf } from './threads'
 
 /** A lowered kernel: called with the byte address of each operand (outputs first, then inputs). */
 export type AddrKernel = (addrs: readonly number[]) => void
@@ -214,18 +215,16 @@ const loopNest = (
       for (let j = 0; j < addrs.length; j++) args[j] = addrs[j]
       f(...args)
     }
-  const grain = d === 1 ? 16 : 1
-  const per = Math.ceil(dims[0] / parts / grain) * grain
-  const shares = Array.from({ length: parts }, (_, t) => ({ start: t * per, count: Math.max(0, Math.min(per, dims[0] - t * per)), args: [...args] }))
+  const shares = shareRanges(dims[0], parts, d === 1 ? 16 : 1)
+  const shareArgs = shares.map(() => [...args])
   const step0 = strides.map((s, j) => s[0] * bytesOf(j))
-  const module = k.module
+  const run = sharesOf(pool, k, 'run')
   return (addrs) => {
-    for (const sh of shares) {
-      for (let j = 0; j < ops; j++) sh.args[j] = addrs[j] + sh.start * step0[j]
-      sh.args[ops] = sh.count
-    }
-    const jobs = shares.slice(1).map((sh) => ({ module, name: 'run', args: sh.args }))
-    pool.run(() => f(...shares[0].args), jobs)
+    shares.forEach((sh, t) => {
+      for (let j = 0; j < ops; j++) shareArgs[t][j] = addrs[j] + sh.start * step0[j]
+      shareArgs[t][ops] = sh.count
+    })
+    run(shareArgs)
   }
 }
 

@@ -13,6 +13,7 @@ import type { Kernels } from './runtime'
 import { instantiate } from './runtime'
 import { detect } from './support'
 import type { Pool } from './threads'
+import { shareRanges, sharesOf } from './threads'
 
 /**
  * The register tile and cache blocks: 4×8 (8 accumulators, no spills with
@@ -75,16 +76,15 @@ export const gemmBatch = (
   }
   const mod = moduleFor()
   const parts = pool ? Math.max(1, Math.min(pool.size, Math.floor((count * m * k * n) / PARALLEL_MIN), count)) : 1
-  const per = Math.ceil(count / parts)
-  const shares = Array.from({ length: parts }, (_, t) => [
-    ...gemmArgs(t, a + t * per * aStep, b + t * per * bStep, c + t * per * cStep, m, k, n, ta, tb),
-    Math.max(0, Math.min(per, count - t * per)), aStep, bStep, cStep,
+  const shares = shareRanges(count, parts).map((sh, t) => [
+    ...gemmArgs(t, a + sh.start * aStep, b + sh.start * bStep, c + sh.start * cStep, m, k, n, ta, tb),
+    sh.count, aStep, bStep, cStep,
   ])
   if (parts <= 1) {
     mod.exports.gemmBatch(...shares[0])
     return
   }
-  pool!.run(() => mod.exports.gemmBatch(...shares[0]), shares.slice(1).map((args) => ({ module: mod.module, name: 'gemmBatch', args })))
+  sharesOf(pool!, mod, 'gemmBatch')(shares)
 }
 
 /**
@@ -107,7 +107,5 @@ export const gemm = (a: number, b: number, c: number, m: number, k: number, n: n
     mod.exports.gemm(...share(0, 0, m))
     return
   }
-  const per = Math.ceil(m / parts / tile.mr) * tile.mr
-  const shares = Array.from({ length: parts }, (_, t) => share(t, t * per, Math.max(0, Math.min(per, m - t * per))))
-  pool!.run(() => mod.exports.gemm(...shares[0]), shares.slice(1).map((args) => ({ module: mod.module, name: 'gemm', args })))
+  sharesOf(pool!, mod, 'gemm')(shareRanges(m, parts, tile.mr).map((sh, t) => share(t, sh.start, sh.count)))
 }

@@ -17,6 +17,7 @@ import { parallelMin } from './fused'
 import type { Kernels } from './runtime'
 import { instantiate } from './runtime'
 import type { Pool } from './threads'
+import { shareRanges, sharesOf } from './threads'
 
 type Kind = 'sumF' | 'maxF' | 'sumI' | 'maxI'
 type Layout = 'row' | 'col'
@@ -158,18 +159,17 @@ const splitByGroups = (k: Kernels, groups: number, rest: readonly number[], inSt
   const elements = (groups * inStep) / 4
   const parts = Math.min(pool.size, Math.floor(elements / parallelMin(pool)), groups)
   if (parts <= 1) return ([o, a]) => f(a, o, groups, ...rest)
-  const per = Math.ceil(groups / parts)
-  const shares = Array.from({ length: parts }, (_, t) => ({ start: t * per, count: Math.max(0, Math.min(per, groups - t * per)) }))
-  const jobArgs = shares.map(() => [0, 0, 0, ...rest])
+  const shares = shareRanges(groups, parts)
+  const shareArgs = shares.map(() => [0, 0, 0, ...rest])
+  const run = sharesOf(pool, k, 'run')
   return ([o, a]) => {
     shares.forEach((sh, t) => {
-      const args = jobArgs[t]
+      const args = shareArgs[t]
       args[0] = a + sh.start * inStep
       args[1] = o + sh.start * outStep
       args[2] = sh.count
     })
-    const jobs = jobArgs.slice(1).map((args) => ({ module: k.module, name: 'run', args }))
-    pool.run(() => f(...jobArgs[0]), jobs)
+    run(shareArgs)
   }
 }
 

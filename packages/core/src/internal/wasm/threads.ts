@@ -27,6 +27,7 @@
  * @internal
  */
 import { theHeap } from './heap'
+import type { Kernels } from './runtime'
 
 /** One share of a parallel call: an export of a module and its arguments. */
 export interface Job {
@@ -262,6 +263,26 @@ const create = (threads: number): Pool => {
     starts.set(pool, all)
   }
   return pool
+}
+
+/**
+ * `total` items in `parts` consecutive ranges, each starting at a multiple of `grain` (the
+ * last ones may be short or empty): the shares of a split kernel.
+ * @example shareRanges(10, 2) // [{ start: 0, count: 5 }, { start: 5, count: 5 }]
+ */
+export const shareRanges = (total: number, parts: number, grain = 1): { start: number; count: number }[] => {
+  const per = Math.ceil(total / parts / grain) * grain
+  return Array.from({ length: parts }, (_, t) => ({ start: t * per, count: Math.max(0, Math.min(per, total - t * per)) }))
+}
+
+/**
+ * A runner of export `name` of `kernels` on `pool`: given one argument list per share, it runs
+ * the first on this thread and each other one as a job on a worker.
+ */
+export const sharesOf = (pool: Pool, kernels: Kernels, name: string): ((shares: readonly (readonly number[])[]) => void) => {
+  const f = kernels.exports[name]
+  const { module } = kernels
+  return (shares) => pool.run(() => f(...shares[0]), shares.slice(1).map((args) => ({ module, name, args })))
 }
 
 const pools = new Map<number, Pool>()
